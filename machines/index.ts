@@ -1,0 +1,3 @@
+export * from './backoff.js';
+export * from './breaker.machine.js';
+export * from './retry.machine.js';

@@ -1,0 +1,24 @@
+export type { BackoffOptions } from '../machines/backoff.js';
+export { backoffDelay } from '../machines/backoff.js';
+export { type BreakerContext, type BreakerEvent, breakerMachine } from '../machines/breaker.machine.js';
+export { type RetryContext, type RetryMachineInput, retryMachine } from '../machines/retry.machine.js';
+export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.js';
+export {
+  type BreakerState,
+  type BreakerTransition,
+  type CircuitBreaker,
+  type CircuitBreakerMetrics,
+  type CircuitBreakerOptions,
+  createCircuitBreaker,
+  type ExecuteOptions,
+} from './reliability/breaker.js';
+export { BreakerStoppedError, BrokenCircuitError } from './reliability/errors.js';
+export { DEFAULT_RETRY_POLICIES, type RetryPolicy } from './reliability/policies.js';
+export { type RetryInfo, type RetryOptions, retry } from './reliability/retry.js';
+export {
+  createRetryMetrics,
+  type OperationRetryMetrics,
+  type RetryMetrics,
+  type RetryMetricsSnapshot,
+  type RetryOutcome,
+} from './reliability/retry-metrics.js';

@@ -1,0 +1,315 @@
+/*
+ * How the hot path and the machine share the work.
+ *
+ * `breakerMachine` is the only source of truth for the breaker's state, its failure count and
+ * HALF_OPEN admission. This wrapper keeps `current`, the machine's latest snapshot, refreshed by a
+ * synchronous subscription, so reading the state costs a property read instead of `getSnapshot()`.
+ *
+ * - Admission: CLOSED admits by reading `current.value`; OPEN refuses the same way. HALF_OPEN sends
+ *   TRIAL_START only when `current.can(TRIAL_START)` says the machine's guard admits it.
+ * - Outcomes: every outcome that can change the machine is sent as an event (FAILURE, a SUCCESS that
+ *   clears a non-zero failure count, TRIAL_*). A success while CLOSED with no failures counted matches
+ *   no enabled transition in the machine, so it is not sent: it only bumps a plain counter.
+ * - Totals, time in state and the transition history are bookkeeping kept here, stamped by the
+ *   injected clock; they never decide anything.
+ */
+import { type Actor, createActor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
+import { type BreakerMachine, type BreakerState, breakerMachine } from '../../machines/breaker.machine.js';
+import { type Clock, systemClock } from '../clock.js';
+import { BreakerStoppedError, BrokenCircuitError } from './errors.js';
+
+export type { BreakerState };
+
+export interface CircuitBreakerOptions {
+  /** Name used in errors, metrics and health reports. Default `'default'`. */
+  name?: string;
+  /** Consecutive failures that trip CLOSED → OPEN. Default 5. */
+  failureThreshold?: number;
+  /** Milliseconds from entering OPEN to moving to HALF_OPEN by itself. Default 30 000. */
+  resetTimeoutMs?: number;
+  /** Trial calls admitted at once while HALF_OPEN. Default 3. */
+  halfOpenMaxCalls?: number;
+  /** Successful trial calls that close the breaker. Default 2. */
+  successThreshold?: number;
+  /** Whether an error counts as a failure. Default: every error does. Errors that do not count as successes. */
+  isFailure?: (error: unknown) => boolean;
+  /**
+   * Spreads the OPEN → HALF_OPEN delay: each OPEN period lasts `resetTimeoutMs · (1 − resetJitter · random())`,
+   * so the probes of many breakers that opened together do not arrive together. In [0, 1). Default 0
+   * (exactly `resetTimeoutMs`).
+   */
+  resetJitter?: number;
+  /** Source of `resetJitter`, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Time source for the reset timer and every timestamp. Default {@link systemClock}. */
+  clock?: Clock;
+  /** Receives XState inspection events of the breaker's actor (for the inspector). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface ExecuteOptions {
+  /** Passed to `fn`. The breaker itself does not abort calls. */
+  signal?: AbortSignal;
+}
+
+export interface BreakerTransition {
+  from: BreakerState;
+  to: BreakerState;
+  /** Clock time of the transition, in ms. */
+  at: number;
+  reason: string;
+}
+
+export interface CircuitBreakerMetrics {
+  name: string;
+  state: BreakerState;
+  consecutiveFailures: number;
+  totalSuccesses: number;
+  totalFailures: number;
+  /** Calls refused without being run. */
+  rejectedCalls: number;
+  /** CLOSED → OPEN transitions. */
+  tripsCount: number;
+  /** Every entry into OPEN (trips and failed trials). */
+  openCount: number;
+  /** Length of the last finished OPEN period, or null when none has finished. */
+  lastOpenDurationMs: number | null;
+  /** Cumulative time in each state, the current period included. */
+  timeInStateMs: Record<BreakerState, number>;
+  /** The last 100 transitions, oldest first. */
+  transitions: BreakerTransition[];
+}
+
+export interface CircuitBreaker {
+  readonly name: string;
+  /** The machine's current state value. */
+  readonly state: BreakerState;
+  /**
+   * Runs `fn` if the breaker admits it, and records its outcome. Rejects with
+   * {@link BrokenCircuitError}, without calling `fn`, when OPEN or when HALF_OPEN has no free trial slot.
+   */
+  execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T>;
+  /** Back to CLOSED with no failures counted, from any state. */
+  reset(): void;
+  metrics(): CircuitBreakerMetrics;
+  /** The running XState actor of {@link breakerMachine}. */
+  readonly actor: Actor<BreakerMachine>;
+  /** Stops the actor and clears its timer; later calls are refused with `BreakerStoppedError`. */
+  stop(): void;
+}
+
+const HISTORY_LIMIT = 100;
+const TRIAL_START = { type: 'TRIAL_START' } as const;
+const TRIAL_SUCCESS = { type: 'TRIAL_SUCCESS' } as const;
+const TRIAL_FAILURE = { type: 'TRIAL_FAILURE' } as const;
+const SUCCESS = { type: 'SUCCESS' } as const;
+const FAILURE = { type: 'FAILURE' } as const;
+const RESET = { type: 'RESET' } as const;
+const neverAborted = new AbortController().signal;
+
+function positive(name: string, value: number, integer: boolean): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value <= 0 ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new RangeError(
+      `${name} must be a positive finite ${integer ? 'integer' : 'number'}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+const countsEveryError = () => true;
+
+class Breaker implements CircuitBreaker {
+  readonly name: string;
+  readonly actor: Actor<BreakerMachine>;
+  private current: SnapshotFrom<BreakerMachine>;
+  /** Bumped on every change of state value: outcomes of calls admitted in an earlier period are stale. */
+  private period = 0;
+  private stopped = false;
+  private readonly clock: Clock;
+  private readonly isFailure: (error: unknown) => boolean;
+  private totalSuccesses = 0;
+  private totalFailures = 0;
+  private rejectedCalls = 0;
+  private tripsCount = 0;
+  private openCount = 0;
+  private lastOpenDurationMs: number | null = null;
+  private openedAt = 0;
+  /** Length of the current (or last) OPEN period's timer. */
+  private openDelayMs: number;
+  private enteredAt: number;
+  private readonly timeInStateMs: Record<BreakerState, number> = { CLOSED: 0, OPEN: 0, HALF_OPEN: 0 };
+  private readonly history: BreakerTransition[] = [];
+
+  constructor(options: CircuitBreakerOptions) {
+    this.name = options.name ?? 'default';
+    this.clock = options.clock ?? systemClock;
+    this.isFailure = options.isFailure ?? countsEveryError;
+    const input = {
+      failureThreshold: positive('failureThreshold', options.failureThreshold ?? 5, true),
+      resetTimeoutMs: positive('resetTimeoutMs', options.resetTimeoutMs ?? 30_000, false),
+      halfOpenMaxCalls: positive('halfOpenMaxCalls', options.halfOpenMaxCalls ?? 3, true),
+      successThreshold: positive('successThreshold', options.successThreshold ?? 2, true),
+    };
+    const resetJitter = options.resetJitter ?? 0;
+    if (!(resetJitter >= 0 && resetJitter < 1)) {
+      throw new RangeError(`resetJitter must be a number in [0, 1), got ${String(options.resetJitter)}`);
+    }
+    const random = options.random ?? Math.random;
+    const machine =
+      resetJitter === 0
+        ? breakerMachine
+        : breakerMachine.provide({
+            delays: {
+              resetTimeout: ({ context }) =>
+                (this.openDelayMs = context.resetTimeoutMs * (1 - resetJitter * random())),
+            },
+          });
+    this.openDelayMs = input.resetTimeoutMs;
+    this.actor = createActor(machine, {
+      input,
+      clock: this.clock,
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.actor.subscribe((snapshot) => this.observe(snapshot));
+    this.actor.start();
+    this.current = this.actor.getSnapshot();
+    this.enteredAt = this.clock.now();
+  }
+
+  get state(): BreakerState {
+    return this.current.value;
+  }
+
+  execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T> {
+    const state = this.current.value;
+    let trial = false;
+    if (state !== 'CLOSED') {
+      if (this.stopped) return Promise.reject(new BreakerStoppedError(this.name));
+      if (state === 'OPEN' || !this.current.can(TRIAL_START)) return Promise.reject(this.refuse(state));
+      this.actor.send(TRIAL_START);
+      trial = true;
+    } else if (this.stopped) {
+      return Promise.reject(new BreakerStoppedError(this.name));
+    }
+    const period = this.period;
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn(options?.signal ?? neverAborted);
+    } catch (error) {
+      this.failed(error, period, trial);
+      return Promise.reject(error);
+    }
+    if (
+      result === null ||
+      typeof result !== 'object' ||
+      typeof (result as PromiseLike<T>).then !== 'function'
+    ) {
+      this.succeeded(period, trial);
+      return Promise.resolve(result as T);
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.succeeded(period, trial);
+        return value;
+      },
+      (error: unknown) => {
+        this.failed(error, period, trial);
+        throw error;
+      },
+    );
+  }
+
+  reset(): void {
+    if (!this.stopped) this.actor.send(RESET);
+  }
+
+  metrics(): CircuitBreakerMetrics {
+    const state = this.current.value;
+    const timeInStateMs = { ...this.timeInStateMs };
+    timeInStateMs[state] += this.clock.now() - this.enteredAt;
+    return {
+      name: this.name,
+      state,
+      consecutiveFailures: this.current.context.consecutiveFailures,
+      totalSuccesses: this.totalSuccesses,
+      totalFailures: this.totalFailures,
+      rejectedCalls: this.rejectedCalls,
+      tripsCount: this.tripsCount,
+      openCount: this.openCount,
+      lastOpenDurationMs: this.lastOpenDurationMs,
+      timeInStateMs,
+      transitions: this.history.slice(),
+    };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.actor.stop();
+  }
+
+  private refuse(state: BreakerState): BrokenCircuitError {
+    this.rejectedCalls++;
+    const retryAfterMs =
+      state === 'OPEN' ? Math.max(0, this.openedAt + this.openDelayMs - this.clock.now()) : 0;
+    return new BrokenCircuitError(this.name, state, retryAfterMs);
+  }
+
+  private succeeded(period: number, trial: boolean): void {
+    this.totalSuccesses++;
+    if (this.stopped) return;
+    const state = this.current.value;
+    if (state === 'CLOSED') {
+      if (this.current.context.consecutiveFailures > 0) this.actor.send(SUCCESS);
+    } else if (trial && period === this.period) {
+      this.actor.send(TRIAL_SUCCESS);
+    }
+  }
+
+  private failed(error: unknown, period: number, trial: boolean): void {
+    let counts: boolean;
+    try {
+      counts = this.isFailure(error);
+    } catch {
+      counts = true;
+    }
+    if (!counts) {
+      this.succeeded(period, trial);
+      return;
+    }
+    this.totalFailures++;
+    if (this.stopped) return;
+    const state = this.current.value;
+    if (state === 'CLOSED') this.actor.send(FAILURE);
+    else if (trial && period === this.period) this.actor.send(TRIAL_FAILURE);
+  }
+
+  private observe(snapshot: SnapshotFrom<BreakerMachine>): void {
+    const previous = this.current;
+    this.current = snapshot;
+    if (!previous || previous.value === snapshot.value) return;
+    const from = previous.value;
+    const to = snapshot.value;
+    const at = this.clock.now();
+    this.period++;
+    this.timeInStateMs[from] += at - this.enteredAt;
+    this.enteredAt = at;
+    if (from === 'OPEN') this.lastOpenDurationMs = at - this.openedAt;
+    if (to === 'OPEN') {
+      this.openCount++;
+      this.openedAt = at;
+      if (from === 'CLOSED') this.tripsCount++;
+    }
+    this.history.push({ from, to, at, reason: snapshot.context.reason });
+    if (this.history.length > HISTORY_LIMIT) this.history.shift();
+  }
+}
+
+/** Creates a circuit breaker backed by a started {@link breakerMachine} actor. */
+export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
+  return new Breaker(options);
+}

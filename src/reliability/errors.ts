@@ -1,0 +1,28 @@
+import type { BreakerState } from '../../machines/breaker.machine.js';
+
+/** A circuit breaker refused a call without running it. */
+export class BrokenCircuitError extends Error {
+  override readonly name = 'BrokenCircuitError';
+  constructor(
+    /** Name of the breaker that refused the call. */
+    readonly breaker: string,
+    /** The breaker's state when it refused: OPEN, or HALF_OPEN with every trial slot taken. */
+    readonly state: BreakerState,
+    /** Milliseconds until the breaker will admit a call again (0 when HALF_OPEN). */
+    readonly retryAfterMs: number,
+  ) {
+    super(
+      state === 'OPEN'
+        ? `Circuit breaker "${breaker}" is OPEN; it admits a trial call in ${retryAfterMs} ms`
+        : `Circuit breaker "${breaker}" is HALF_OPEN and all its trial slots are taken`,
+    );
+  }
+}
+
+/** A call was not admitted because its breaker was stopped. */
+export class BreakerStoppedError extends Error {
+  override readonly name = 'BreakerStoppedError';
+  constructor(readonly breaker: string) {
+    super(`Circuit breaker "${breaker}" is stopped`);
+  }
+}

@@ -1,0 +1,230 @@
+/*
+ * How the fast path and the machine share the work.
+ *
+ * `retryMachine` runs the retry loop: deciding, waiting on the clock, attempting again, giving up,
+ * aborting. An operation whose first attempt succeeds never needs any of that, so `retry()` runs the
+ * first attempt itself and starts the machine only when it fails, with `firstFailure` as input; the
+ * machine then decides from its `evaluating` state, exactly as if its own first attempt had failed.
+ */
+import { assign, createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
+import { backoffDelay } from '../../machines/backoff.js';
+import { type RetryAttemptInput, retryMachine } from '../../machines/retry.machine.js';
+import { type Clock, systemClock } from '../clock.js';
+import { DEFAULT_RETRY_POLICIES } from './policies.js';
+import type { RetryMetrics } from './retry-metrics.js';
+
+export interface RetryInfo {
+  operation: string;
+  /** Index of the attempt about to be made after the delay (1 for the first retry). */
+  attempt: number;
+  delayMs: number;
+  /** The error of the attempt that just failed. */
+  error: unknown;
+}
+
+export interface RetryOptions {
+  /** Operation name: picks its entry in `DEFAULT_RETRY_POLICIES` and names its metrics. */
+  operation?: string;
+  /** Retries after the first attempt. Default 3, or the operation's policy. */
+  maxRetries?: number;
+  /** Delay before the first retry, before jitter. Default 100 ms, or the operation's policy. */
+  baseDelayMs?: number;
+  /** Upper bound of every delay. Default 30 000 ms. */
+  maxDelayMs?: number;
+  /** Relative jitter of each delay, in [0, 1]. Default 0.2 (±20 %). */
+  jitter?: number;
+  /** Return false to stop retrying at once. `BrokenCircuitError` is never retried, whatever this says. */
+  shouldRetry?: (error: unknown, attempt: number) => boolean;
+  /** Aborting rejects at once with `signal.reason`, during an attempt or a wait. */
+  signal?: AbortSignal;
+  clock?: Clock;
+  /** Source of jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Registry to record into (operations without a name record as `'default'`). */
+  metrics?: RetryMetrics;
+  /** Called before each wait: the logging point. */
+  onRetry?: (info: RetryInfo) => void;
+  /** Receives XState inspection events of the retry actor (started only after a failed attempt). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+const neverAborted = new AbortController().signal;
+
+function check(name: string, value: number | undefined, min: number, max: number, integer: boolean): void {
+  if (value === undefined) return;
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new RangeError(
+      `${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(value)}`,
+    );
+  }
+}
+
+function validate(options: RetryOptions): void {
+  check('maxRetries', options.maxRetries, 0, Number.MAX_SAFE_INTEGER, true);
+  check('baseDelayMs', options.baseDelayMs, 0, Number.MAX_SAFE_INTEGER, false);
+  check('maxDelayMs', options.maxDelayMs, 0, Number.MAX_SAFE_INTEGER, false);
+  check('jitter', options.jitter, 0, 1, false);
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function';
+}
+
+function isBrokenCircuit(error: unknown): boolean {
+  return error instanceof Error && error.name === 'BrokenCircuitError';
+}
+
+/** A `retryAfterMs` carried by an error (an HTTP 429/503 with Retry-After, say). */
+function retryAfterOf(error: unknown): number | undefined {
+  const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof value === 'number' && value >= 0 ? value : undefined;
+}
+
+/**
+ * Calls `fn(attempt, signal)` until it succeeds, at most `1 + maxRetries` times, waiting
+ * {@link backoffDelay} between attempts. Rejects with the last error, or with `signal.reason` when aborted.
+ */
+export function retry<T>(
+  fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  validate(options);
+  const signal = options.signal;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  let first: T | PromiseLike<T>;
+  try {
+    first = fn(0, signal ?? neverAborted);
+  } catch (error) {
+    return runMachine(fn, options, error);
+  }
+  if (!isThenable(first)) {
+    recordFirstSuccess(options);
+    return Promise.resolve(first);
+  }
+  if (!signal) {
+    return Promise.resolve(first).then(
+      (value) => {
+        recordFirstSuccess(options);
+        return value;
+      },
+      (error: unknown) => runMachine(fn, options, error),
+    );
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      options.metrics?.record({
+        operation: options.operation ?? 'default',
+        attempts: 1,
+        succeeded: false,
+        totalDelayMs: 0,
+      });
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(first).then(
+      (value) => {
+        if (signal.aborted) return;
+        signal.removeEventListener('abort', onAbort);
+        recordFirstSuccess(options);
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (signal.aborted) return;
+        signal.removeEventListener('abort', onAbort);
+        runMachine(fn, options, error).then(resolve, reject);
+      },
+    );
+  });
+}
+
+function recordFirstSuccess(options: RetryOptions): void {
+  options.metrics?.record({
+    operation: options.operation ?? 'default',
+    attempts: 1,
+    succeeded: true,
+    totalDelayMs: 0,
+  });
+}
+
+function runMachine<T>(
+  fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>,
+  options: RetryOptions,
+  firstError: unknown,
+): Promise<T> {
+  const operation = options.operation ?? 'default';
+  const policy = DEFAULT_RETRY_POLICIES[operation];
+  const random = options.random ?? Math.random;
+  const { shouldRetry, onRetry, signal, metrics } = options;
+  const attemptSignal = signal ?? neverAborted;
+  const machine = retryMachine.provide({
+    actors: {
+      attempt: fromPromise<unknown, RetryAttemptInput>(async ({ input }) => fn(input.attempt, attemptSignal)),
+    },
+    guards: {
+      isRetryable: ({ context }) =>
+        !isBrokenCircuit(context.lastError) &&
+        (shouldRetry ? shouldRetry(context.lastError, context.attempt) : true),
+    },
+    actions: {
+      planBackoff: assign({
+        nextDelayMs: ({ context }) => {
+          const delay = backoffDelay(context.attempt, context, random);
+          const retryAfter = retryAfterOf(context.lastError);
+          return retryAfter === undefined ? delay : Math.max(delay, Math.min(context.maxDelayMs, retryAfter));
+        },
+      }),
+      notifyRetry: ({ context }) =>
+        onRetry?.({
+          operation,
+          attempt: context.attempt + 1,
+          delayMs: context.nextDelayMs,
+          error: context.lastError,
+        }),
+    },
+  });
+  const actor = createActor(machine, {
+    input: {
+      operation,
+      maxRetries: options.maxRetries ?? policy?.maxRetries ?? 3,
+      baseDelayMs: options.baseDelayMs ?? policy?.baseDelayMs ?? 100,
+      maxDelayMs: options.maxDelayMs ?? 30_000,
+      jitter: options.jitter ?? 0.2,
+      firstFailure: { error: firstError },
+    },
+    clock: options.clock ?? systemClock,
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => actor.send({ type: 'ABORT', reason: signal?.reason });
+    const finish = () => {
+      signal?.removeEventListener('abort', onAbort);
+      const { context, value } = actor.getSnapshot();
+      metrics?.record({
+        operation,
+        attempts: context.attempt + 1,
+        succeeded: value === 'succeeded',
+        totalDelayMs: context.totalDelayMs,
+      });
+      if (value === 'succeeded') resolve(context.output as T);
+      else if (value === 'aborted') reject(context.abortReason);
+      else reject(context.lastError);
+    };
+    actor.subscribe({
+      next: (snapshot) => {
+        if (snapshot.status === 'done') finish();
+      },
+      error: (error) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    actor.start();
+  });
+}
