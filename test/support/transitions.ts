@@ -1,0 +1,88 @@
+import { getShortestPaths } from '@xstate/graph';
+import type {
+  AnyActorLogic,
+  AnyEventObject,
+  AnyMachineSnapshot,
+  AnyStateMachine,
+  AnyStateNode,
+  AnyTransitionDefinition,
+  InspectionEvent,
+} from 'xstate';
+
+/** A stable name for one transition of a machine: `<source state id>|<event type>|<index>`. */
+export function transitionKey(transition: AnyTransitionDefinition): string {
+  const source = transition.source as AnyStateNode;
+  const eventType = transition.eventType;
+  const candidates: readonly AnyTransitionDefinition[] =
+    eventType === '' ? (source.always ?? []) : (source.transitions.get(eventType) ?? []);
+  return `${source.id}|${eventType === '' ? 'always' : eventType}|${candidates.indexOf(transition)}`;
+}
+
+/** Every transition the machine defines (event, delayed, invoke done/error and eventless). */
+export function definedTransitions(machine: AnyStateMachine): Set<string> {
+  const keys = new Set<string>();
+  const visit = (node: AnyStateNode) => {
+    for (const candidates of node.transitions.values())
+      for (const t of candidates) keys.add(transitionKey(t));
+    for (const t of node.always ?? []) keys.add(transitionKey(t));
+    for (const child of Object.values(node.states) as AnyStateNode[]) visit(child);
+  };
+  visit(machine.root);
+  return keys;
+}
+
+/**
+ * `serializeState` for `getShortestPaths` that also names the transitions taken to reach a snapshot,
+ * so that a transition leading to an already-seen snapshot still gets its own path.
+ */
+export function transitionAwareKey(machine: AnyStateMachine) {
+  return (snapshot: AnyMachineSnapshot, event: AnyEventObject | undefined, previous?: AnyMachineSnapshot) => {
+    const base = JSON.stringify({ value: snapshot.value, context: snapshot.context });
+    if (!previous || !event) return base;
+    const via = machine.getTransitionData(previous, event).map(transitionKey).join(',');
+    return `${base} via ${via}`;
+  };
+}
+
+/** Shortest paths to every (snapshot, incoming transition) pair. */
+export function transitionPaths<TMachine extends AnyStateMachine>(
+  machine: TMachine,
+  options: {
+    input?: unknown;
+    events?: AnyEventObject[] | ((snapshot: AnyMachineSnapshot) => AnyEventObject[]);
+  },
+) {
+  return getShortestPaths(
+    machine as unknown as AnyActorLogic,
+    {
+      ...(options.input === undefined ? {} : { input: options.input }),
+      ...(options.events ? { events: options.events } : {}),
+      serializeState: transitionAwareKey(machine) as never,
+    } as never,
+  );
+}
+
+/**
+ * Collects the transitions an actor really takes: pass `collector.inspect` as the actor's `inspect`
+ * option; every microstep's transitions are recorded by key.
+ */
+export function createTransitionCollector() {
+  const taken = new Set<string>();
+  return {
+    taken,
+    inspect(event: InspectionEvent) {
+      if (event.type === '@xstate.microstep') for (const t of event._transitions) taken.add(transitionKey(t));
+    },
+  };
+}
+
+/** `"<label>: covered N/M transitions"` plus the keys never taken. */
+export function coverageReport(label: string, defined: Set<string>, taken: Set<string>) {
+  const missing = [...defined].filter((key) => !taken.has(key));
+  return {
+    covered: defined.size - missing.length,
+    total: defined.size,
+    missing,
+    line: `${label}: covered ${defined.size - missing.length}/${defined.size} transitions`,
+  };
+}
