@@ -1,0 +1,917 @@
+/*
+ * The WebSocket backend: the runtime around `socketMachine`.
+ *
+ * The machine decides (connect, wait, reconnect, suspend, stop); this file does the I/O it asks for
+ * through the actions it is provided with, and reports what the socket and the breaker do as events.
+ * Every connection attempt runs inside this backend's own breaker; the breaker's state changes are
+ * forwarded to the machine (OPEN → SUSPENDED, HALF_OPEN → one probe connect).
+ *
+ * Sockets are replaced, never reused: each handler checks that its socket is still the current one,
+ * so a late `close` of an abandoned socket cannot be mistaken for the current connection's.
+ */
+import {
+  type Actor,
+  assign,
+  createActor,
+  type InspectionEvent,
+  type Observer,
+  type SnapshotFrom,
+} from 'xstate';
+import {
+  fullJitterDelay,
+  type SocketEvent,
+  type SocketMachine,
+  type SocketState,
+  socketMachine,
+} from '../../machines/socket.machine.js';
+import { type Clock, systemClock } from '../clock.js';
+import {
+  type CircuitBreaker,
+  type CircuitBreakerOptions,
+  createCircuitBreaker,
+} from '../reliability/breaker.js';
+import { DEFAULT_RETRY_POLICIES } from '../reliability/policies.js';
+import {
+  BackendStoppedError,
+  ConnectionLostError,
+  FrameTooLargeError,
+  QueueFullError,
+  RequestTimeoutError,
+} from './errors.js';
+import type { Backend, BackendHealth, HealthStatus } from './types.js';
+
+/** The part of the WebSocket API this backend uses: the browser's `WebSocket` and `ws` both fit. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  /** `ws` calls `callback` once the data is written (or failed); browsers take no callback. */
+  send(data: string, callback?: (error?: Error) => void): void;
+  close(code?: number, reason?: string): void;
+  /** `ws` only: protocol-level ping. */
+  ping?(): void;
+  /** `ws` only: closes at once, without a closing handshake. */
+  terminate?(): void;
+  /** `ws` only: EventEmitter API (for `'pong'`). */
+  on?(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeAllListeners?(event?: string): unknown;
+}
+
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+export interface SocketLogger {
+  warn(message: string, details?: Record<string, unknown>): void;
+  info?(message: string, details?: Record<string, unknown>): void;
+}
+
+export interface SocketHeartbeatOptions {
+  /** Time between pings while connected. Default 10 000 ms. 0 disables the heartbeat. */
+  intervalMs?: number;
+  /** A ping not answered within this is a dead peer. Default 5 000 ms. */
+  timeoutMs?: number;
+  /**
+   * Application-level ping for sockets with no protocol ping (browsers): the text frame to send.
+   * Without it, browsers get no heartbeat. `ws` sockets use protocol ping/pong and ignore this.
+   */
+  message?: string | (() => string);
+  /** Recognises the application-level pong. Default: any frame counts as one while a ping is out. */
+  isPong?: (frame: Record<string, unknown>) => boolean;
+}
+
+export interface SocketBackendOptions {
+  name: string;
+  url: string;
+  protocols?: string | string[];
+  /**
+   * The WebSocket constructor. Default: in Node, `ws` (loaded on first connect); elsewhere
+   * `globalThis.WebSocket`. Pass `NodeWebSocket` from `./node-websocket.js` to avoid the lazy load.
+   */
+  WebSocket?: WebSocketConstructor;
+  clock?: Clock;
+  /** Source of the reconnect jitter and of the breaker's reset jitter. Default `Math.random`. */
+  random?: () => number;
+  /** Entry of `DEFAULT_RETRY_POLICIES` the reconnect backoff starts from. Default 'connectEvolutionSocket'. */
+  retryPolicy?: string;
+  /**
+   * Overrides of that policy. `maxDelayMs` caps each reconnect window (default 4 000 ms, so that a
+   * herd dropped together is back within a few seconds of a restart); `maxRetries` consecutive failed
+   * reconnects after the first failed attempt open the breaker (its default `failureThreshold` is
+   * `maxRetries + 1`).
+   */
+  retry?: { maxRetries?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /**
+   * This backend's breaker. Defaults: failureThreshold `maxRetries + 1`, resetTimeoutMs = reconnect
+   * `maxDelayMs`, halfOpenMaxCalls 1, successThreshold 1 (one probe connect), resetJitter 0.5.
+   */
+  breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock' | 'inspect'>;
+  heartbeat?: SocketHeartbeatOptions | false;
+  /** Messages kept while disconnected. Default 1 000. */
+  queueLimit?: number;
+  /** Frames larger than this (in UTF-8 bytes), in or out, are refused. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** Per-attempt connect timeout. Default 5 000 ms. */
+  connectTimeoutMs?: number;
+  /** A connection must stay up this long before the backoff starts over. Default 5 000 ms. */
+  minUptimeMs?: number;
+  /** Default timeout of `request()`. Default 30 000 ms. */
+  requestTimeoutMs?: number;
+  /** Extra frame check; return a reason to count the frame as malformed, or null to accept it. */
+  validateFrame?: (frame: Record<string, unknown>) => string | null;
+  critical?: boolean;
+  /** Default: `console`. */
+  logger?: SocketLogger;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface SocketRequestOptions {
+  /** Default: the backend's `requestTimeoutMs`. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface SocketBackendStats {
+  state: SocketState;
+  connectAttempts: number;
+  connections: number;
+  malformedFrames: number;
+  framesReceived: number;
+  messagesSent: number;
+  queueLength: number;
+  pendingRequests: number;
+  /** Replies whose requestId matched no pending request (delivered to `onMessage` listeners). */
+  unmatchedReplies: number;
+  /** The reconnect delay last planned. */
+  lastBackoffMs: number;
+  /** Reconnect delays planned so far (the last 100). */
+  backoffHistory: number[];
+}
+
+export interface SocketBackend extends Backend {
+  readonly kind: 'websocket';
+  readonly url: string;
+  readonly actor: Actor<SocketMachine>;
+  /** The machine's state value. */
+  readonly state: SocketState;
+  /** Messages waiting for a connection. */
+  readonly queueLength: number;
+  /**
+   * Resolves once the message is written to an open socket. While disconnected it waits in the
+   * bounded FIFO queue; a full queue rejects with `QueueFullError`, `stop()` with `BackendStoppedError`.
+   * Strings are sent as they are, anything else as JSON.
+   */
+  send(message: unknown): Promise<void>;
+  /**
+   * Sends `message` (given a `requestId` if it has none) and resolves with the reply carrying the
+   * same `requestId`. Rejects with `RequestTimeoutError`, with `ConnectionLostError` at once when the
+   * connection drops after the request was written, or with `signal.reason`.
+   */
+  request<T = Record<string, unknown>>(
+    message: Record<string, unknown>,
+    options?: SocketRequestOptions,
+  ): Promise<T>;
+  /** Unsolicited frames (parsed JSON objects). */
+  onMessage(listener: (message: Record<string, unknown>) => void): () => void;
+  /** Leaves SUSPENDED (e.g. after a policy close, once credentials are fixed) or skips the pending backoff. */
+  reconnect(): void;
+  stats(): SocketBackendStats;
+}
+
+interface QueueEntry {
+  seq: number;
+  data: string;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  request: PendingRequest | null;
+}
+
+interface PendingRequest {
+  requestId: string;
+  resolve: (value: never) => void;
+  reject: (error: unknown) => void;
+  timer: unknown;
+  /** Written to the socket: in flight. */
+  sent: boolean;
+  entry: QueueEntry | null;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | null;
+}
+
+const OPEN = 1;
+const BACKOFF_HISTORY = 100;
+const noop = () => {};
+const isNode =
+  typeof process !== 'undefined' &&
+  typeof (process as { versions?: { node?: string } }).versions?.node === 'string';
+// A variable specifier keeps bundlers from pulling `ws` into browser builds.
+const wsModule = 'ws';
+
+function positiveOr(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message ? message : String(error);
+}
+
+class SocketBackendImpl implements SocketBackend {
+  readonly kind = 'websocket' as const;
+  readonly name: string;
+  readonly url: string;
+  readonly breaker: CircuitBreaker;
+  readonly actor: Actor<SocketMachine>;
+
+  private current: SnapshotFrom<SocketMachine>;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly logger: SocketLogger;
+  private readonly critical: boolean;
+  private readonly queueLimit: number;
+  private readonly maxFrameBytes: number;
+  private readonly requestTimeoutMs: number;
+  private readonly protocols: string | string[] | undefined;
+  private readonly validateFrame: ((frame: Record<string, unknown>) => string | null) | undefined;
+  private readonly pingMessage: string | (() => string) | undefined;
+  private readonly isPong: ((frame: Record<string, unknown>) => boolean) | undefined;
+  private Ctor: WebSocketConstructor | undefined;
+  private loadingCtor: Promise<void> | null = null;
+
+  private socket: WebSocketLike | null = null;
+  private protocolPing = false;
+  private attempt: { resolve: () => void; reject: (error: unknown) => void } | null = null;
+  private attemptToken = 0;
+  private attemptStartedAt = 0;
+  private pingSentAt = 0;
+  private probeWaiters: Array<() => void> = [];
+
+  private queue: QueueEntry[] = [];
+  private seq = 0;
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly messageListeners = new Set<(message: Record<string, unknown>) => void>();
+  private readonly listeners = new Set<() => void>();
+  private readonly unsubscribeBreaker: () => void;
+  private lastBreakerState: string;
+  private started = false;
+  private stopped = false;
+
+  private lastCheckAt: number | null = null;
+  private lastSuccessAt: number | null = null;
+  private latencyMs: number | null = null;
+  private counters = {
+    connectAttempts: 0,
+    connections: 0,
+    malformedFrames: 0,
+    framesReceived: 0,
+    messagesSent: 0,
+    unmatchedReplies: 0,
+    lastBackoffMs: 0,
+  };
+  private backoffHistory: number[] = [];
+
+  constructor(options: SocketBackendOptions) {
+    if (!options.name) throw new TypeError('createSocketBackend: name is required');
+    if (!options.url) throw new TypeError('createSocketBackend: url is required');
+    this.name = options.name;
+    this.url = options.url;
+    this.protocols = options.protocols;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.logger = options.logger ?? console;
+    this.critical = options.critical ?? false;
+    this.queueLimit = positiveOr('queueLimit', options.queueLimit, 1000, true);
+    this.maxFrameBytes = positiveOr('maxFrameBytes', options.maxFrameBytes, 1024 * 1024);
+    this.requestTimeoutMs = positiveOr('requestTimeoutMs', options.requestTimeoutMs, 30_000);
+    this.validateFrame = options.validateFrame;
+
+    const globalCtor = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    this.Ctor = options.WebSocket ?? (isNode ? undefined : globalCtor);
+    if (!this.Ctor && !isNode) throw new TypeError('createSocketBackend: no WebSocket constructor available');
+    // `ws` (given or loaded by default in Node) has protocol ping/pong.
+    const protocolPing = this.Ctor ? typeof this.Ctor.prototype?.ping === 'function' : true;
+
+    const heartbeat = options.heartbeat === false ? { intervalMs: 0 } : (options.heartbeat ?? {});
+    this.pingMessage = heartbeat.message;
+    this.isPong = heartbeat.isPong;
+    let heartbeatIntervalMs = positiveOr('heartbeat.intervalMs', heartbeat.intervalMs, 10_000, true);
+    if (!protocolPing && heartbeat.message === undefined) heartbeatIntervalMs = 0;
+
+    const policy = DEFAULT_RETRY_POLICIES[options.retryPolicy ?? 'connectEvolutionSocket'];
+    const maxRetries = options.retry?.maxRetries ?? policy?.maxRetries ?? 5;
+    const baseDelayMs = positiveOr(
+      'retry.baseDelayMs',
+      options.retry?.baseDelayMs ?? policy?.baseDelayMs,
+      200,
+    );
+    const maxDelayMs = Math.max(baseDelayMs, positiveOr('retry.maxDelayMs', options.retry?.maxDelayMs, 4000));
+
+    const userIsFailure = options.breaker?.isFailure;
+    this.breaker = createCircuitBreaker({
+      failureThreshold: maxRetries + 1,
+      resetTimeoutMs: maxDelayMs,
+      halfOpenMaxCalls: 1,
+      successThreshold: 1,
+      resetJitter: 0.5,
+      random: this.random,
+      ...options.breaker,
+      isFailure: (error) =>
+        !(error instanceof BackendStoppedError) && (userIsFailure ? userIsFailure(error) : true),
+      name: this.name,
+      clock: this.clock,
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.lastBreakerState = this.breaker.state;
+
+    const machine = socketMachine.provide({
+      actions: {
+        openSocket: () => this.openSocket(),
+        closeSocket: ({ event }) => this.closeSocket(event),
+        sendPing: () => this.sendPing(),
+        flushQueue: () => this.flushQueue(),
+        failInFlight: () => this.failInFlight(),
+        planBackoff: assign({
+          nextDelayMs: ({ context }) => {
+            const delay = fullJitterDelay(context.attempt, context, this.random);
+            this.counters.lastBackoffMs = delay;
+            this.backoffHistory.push(delay);
+            if (this.backoffHistory.length > BACKOFF_HISTORY) this.backoffHistory.shift();
+            return delay;
+          },
+        }),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: {
+        connectTimeoutMs: positiveOr('connectTimeoutMs', options.connectTimeoutMs, 5000),
+        baseDelayMs,
+        maxDelayMs,
+        heartbeatIntervalMs,
+        heartbeatTimeoutMs: positiveOr('heartbeat.timeoutMs', heartbeat.timeoutMs, 5000),
+        minUptimeMs: positiveOr('minUptimeMs', options.minUptimeMs, 5000, true),
+      },
+      clock: this.clock,
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.current = this.actor.getSnapshot();
+    this.actor.subscribe((snapshot) => {
+      const changed = snapshot.value !== this.current.value;
+      this.current = snapshot;
+      if (changed) this.lastCheckAt = this.clock.now();
+      this.notify();
+    });
+    this.actor.start();
+    this.current = this.actor.getSnapshot();
+
+    const subscription = this.breaker.actor.subscribe((snapshot) => {
+      if (snapshot.value === this.lastBreakerState) return;
+      this.lastBreakerState = snapshot.value;
+      this.actor.send({ type: `BREAKER_${snapshot.value}` } as SocketEvent);
+      this.notify();
+    });
+    this.unsubscribeBreaker = () => subscription.unsubscribe();
+  }
+
+  get state(): SocketState {
+    return this.current.value;
+  }
+
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.actor.send({ type: 'START' });
+  }
+
+  reconnect(): void {
+    if (!this.stopped) this.actor.send({ type: 'RESUME' });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribeBreaker();
+    this.breaker.stop();
+    this.actor.send({ type: 'STOP' });
+    const stoppedError = new BackendStoppedError(this.name);
+    const queued = this.queue;
+    this.queue = [];
+    for (const entry of queued) entry.reject(stoppedError);
+    for (const request of [...this.pending.values()]) this.settleRequest(request, stoppedError);
+    this.resolveProbes();
+    this.notify();
+  }
+
+  status(): BackendHealth {
+    const { value, context } = this.current;
+    let status: HealthStatus;
+    if (value === 'CONNECTED') status = 'pass';
+    else if (
+      value === 'IDLE' ||
+      (value === 'CONNECTING' && !context.hasConnected && context.lastError === null)
+    )
+      status = 'warn';
+    else status = 'fail';
+    return {
+      kind: 'websocket',
+      status,
+      state: value,
+      breaker: this.breaker.state,
+      consecutiveFailures: this.breaker.actor.getSnapshot().context.consecutiveFailures,
+      lastCheckAt: this.iso(this.lastCheckAt),
+      lastSuccessAt: this.iso(this.lastSuccessAt),
+      lastError: context.lastError,
+      latencyMs: this.latencyMs,
+      critical: this.critical,
+    };
+  }
+
+  probe(): Promise<void> {
+    if (this.current.value !== 'CONNECTED' || this.current.context.heartbeatIntervalMs === 0) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.probeWaiters.push(resolve);
+      this.actor.send({ type: 'HEARTBEAT_DUE' });
+    });
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onMessage(listener: (message: Record<string, unknown>) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  stats(): SocketBackendStats {
+    return {
+      ...this.counters,
+      state: this.current.value,
+      queueLength: this.queue.length,
+      pendingRequests: this.pending.size,
+      backoffHistory: this.backoffHistory.slice(),
+    };
+  }
+
+  send(message: unknown): Promise<void> {
+    if (this.stopped) return Promise.reject(new BackendStoppedError(this.name));
+    let data: string;
+    try {
+      data = this.serialize(message);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<void>((resolve, reject) => this.enqueue(data, resolve, reject, null));
+  }
+
+  request<T = Record<string, unknown>>(
+    message: Record<string, unknown>,
+    options: SocketRequestOptions = {},
+  ): Promise<T> {
+    if (this.stopped) return Promise.reject(new BackendStoppedError(this.name));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    let requestId = message.requestId;
+    let payload = message;
+    if (requestId === undefined) {
+      requestId = `req_${this.clock.now()}_${Math.floor(this.random() * 1e9).toString(36)}`;
+      payload = { ...message, requestId };
+    }
+    if (typeof requestId !== 'string' || !requestId) {
+      return Promise.reject(new TypeError('request(): requestId must be a non-empty string'));
+    }
+    if (this.pending.has(requestId)) {
+      return Promise.reject(new Error(`request(): requestId ${requestId} is already in flight`));
+    }
+    let data: string;
+    try {
+      data = this.serialize(payload);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const id = requestId;
+    return new Promise<T>((resolve, reject) => {
+      const request: PendingRequest = {
+        requestId: id,
+        resolve: resolve as (value: never) => void,
+        reject,
+        timer: null,
+        sent: false,
+        entry: null,
+        signal,
+        onAbort: null,
+      };
+      this.pending.set(id, request);
+      request.timer = this.clock.setTimeout(
+        () => this.settleRequest(request, new RequestTimeoutError(this.name, id, timeoutMs)),
+        timeoutMs,
+      );
+      if (signal) {
+        request.onAbort = () => this.settleRequest(request, signal.reason);
+        signal.addEventListener('abort', request.onAbort, { once: true });
+      }
+      this.enqueue(
+        data,
+        () => {
+          request.sent = true;
+          request.entry = null;
+        },
+        (error) => this.settleRequest(request, error),
+        request,
+      );
+    });
+  }
+
+  // ——— sending ———
+
+  private serialize(message: unknown): string {
+    const data = typeof message === 'string' ? message : JSON.stringify(message);
+    if (typeof data !== 'string') throw new TypeError('send(): message is not serializable to JSON');
+    if (
+      data.length > this.maxFrameBytes ||
+      (data.length * 3 > this.maxFrameBytes && utf8Length(data) > this.maxFrameBytes)
+    ) {
+      throw new FrameTooLargeError(this.name, utf8Length(data), this.maxFrameBytes);
+    }
+    return data;
+  }
+
+  private enqueue(
+    data: string,
+    resolve: () => void,
+    reject: (error: unknown) => void,
+    request: PendingRequest | null,
+  ): void {
+    const entry: QueueEntry = { seq: this.seq++, data, resolve, reject, request };
+    if (this.queue.length === 0 && this.isOpen()) {
+      this.write(entry);
+      return;
+    }
+    if (this.queue.length >= this.queueLimit) {
+      reject(new QueueFullError(this.name, this.queueLimit));
+      return;
+    }
+    if (request) request.entry = entry;
+    this.queue.push(entry);
+  }
+
+  private isOpen(): boolean {
+    return this.socket !== null && this.socket.readyState === OPEN && this.current.value === 'CONNECTED';
+  }
+
+  private write(entry: QueueEntry): void {
+    const socket = this.socket as WebSocketLike;
+    if (this.protocolPing) {
+      socket.send(entry.data, (error) => {
+        if (error) this.requeue(entry);
+        else this.written(entry);
+      });
+    } else {
+      try {
+        socket.send(entry.data);
+      } catch {
+        this.requeue(entry);
+        return;
+      }
+      this.written(entry);
+    }
+  }
+
+  private written(entry: QueueEntry): void {
+    this.counters.messagesSent++;
+    entry.resolve();
+  }
+
+  /** A write that failed (the socket closed under it) goes back into the queue, in its original order. */
+  private requeue(entry: QueueEntry): void {
+    if (this.stopped) {
+      entry.reject(new BackendStoppedError(this.name));
+      return;
+    }
+    if (entry.request && !this.pending.has(entry.request.requestId)) return;
+    let index = this.queue.length;
+    while (index > 0 && (this.queue[index - 1] as QueueEntry).seq > entry.seq) index--;
+    this.queue.splice(index, 0, entry);
+    if (entry.request) entry.request.entry = entry;
+    if (this.isOpen()) this.flushQueue();
+  }
+
+  private flushQueue(): void {
+    // Runs as the CONNECTED entry action, before the snapshot says CONNECTED: check the socket only.
+    while (this.queue.length > 0 && this.socket?.readyState === OPEN) {
+      const entry = this.queue.shift() as QueueEntry;
+      if (entry.request) entry.request.entry = null;
+      this.write(entry);
+    }
+  }
+
+  private failInFlight(): void {
+    const error = this.stopped
+      ? new BackendStoppedError(this.name)
+      : new ConnectionLostError(this.name, this.current.context.lastError);
+    for (const request of [...this.pending.values()]) {
+      if (request.sent) this.settleRequest(request, error);
+    }
+    this.resolveProbes();
+  }
+
+  private settleRequest(request: PendingRequest, error: unknown, reply?: unknown): void {
+    if (this.pending.get(request.requestId) !== request) return;
+    this.pending.delete(request.requestId);
+    this.clock.clearTimeout(request.timer);
+    if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
+    if (request.entry) {
+      const index = this.queue.indexOf(request.entry);
+      if (index >= 0) this.queue.splice(index, 1);
+      request.entry = null;
+    }
+    if (error === undefined) request.resolve(reply as never);
+    else request.reject(error);
+  }
+
+  // ——— the socket ———
+
+  private openSocket(): void {
+    const token = ++this.attemptToken;
+    if (this.Ctor) {
+      this.connect(token);
+      return;
+    }
+    this.loadingCtor ??= import(wsModule).then(
+      (module: { WebSocket?: WebSocketConstructor; default?: WebSocketConstructor }) => {
+        this.Ctor = module.WebSocket ?? module.default;
+      },
+    );
+    this.loadingCtor.then(
+      () => {
+        if (token === this.attemptToken && this.current.value === 'CONNECTING' && !this.stopped)
+          this.connect(token);
+      },
+      (error: unknown) => {
+        this.logger.warn(`socket backend "${this.name}": cannot load ws`, { error: describe(error) });
+        this.actor.send({ type: 'ERROR', message: `cannot load ws: ${describe(error)}` });
+      },
+    );
+  }
+
+  private connect(token: number): void {
+    const Ctor = this.Ctor as WebSocketConstructor;
+    this.counters.connectAttempts++;
+    this.attemptStartedAt = this.clock.now();
+    const attempt = this.breaker.execute(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          this.attempt = { resolve, reject };
+        }),
+    );
+    attempt.catch((error: unknown) => {
+      if (token !== this.attemptToken || this.stopped) return;
+      if (error instanceof Error && error.name === 'BrokenCircuitError')
+        this.actor.send({ type: 'BREAKER_OPEN' });
+    });
+    if (!this.attempt) return; // refused by the breaker: the catch above suspends
+    let socket: WebSocketLike;
+    try {
+      socket = new Ctor(this.url, this.protocols);
+    } catch (error) {
+      const message = describe(error);
+      this.failAttempt(new Error(message));
+      queueMicrotask(() => {
+        if (token !== this.attemptToken) return;
+        this.actor.send({ type: 'ERROR', message });
+        this.actor.send({ type: 'CLOSED', code: 1006, reason: message });
+      });
+      return;
+    }
+    this.socket = socket;
+    this.protocolPing = typeof socket.ping === 'function' && typeof socket.on === 'function';
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      const now = this.clock.now();
+      this.latencyMs = now - this.attemptStartedAt;
+      this.lastSuccessAt = now;
+      this.counters.connections++;
+      const pending = this.attempt;
+      this.attempt = null;
+      pending?.resolve();
+      this.actor.send({ type: 'OPENED' });
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.detach(socket);
+      this.socket = null;
+      this.actor.send({ type: 'CLOSED', code: event.code, reason: event.reason ?? '' });
+      this.failAttempt(new Error(`closed before open (code ${event.code})`));
+    };
+    socket.onerror = (event) => {
+      if (this.socket !== socket) return;
+      const message = describe((event as { error?: unknown } | null)?.error ?? event);
+      this.actor.send({ type: 'ERROR', message: message === '[object Event]' ? 'socket error' : message });
+    };
+    socket.onmessage = (event) => {
+      if (this.socket !== socket) return;
+      this.receive(event.data);
+    };
+    if (this.protocolPing) {
+      socket.on?.('pong', () => {
+        if (this.socket === socket) this.pong();
+      });
+    }
+  }
+
+  private failAttempt(error: Error): void {
+    const pending = this.attempt;
+    this.attempt = null;
+    pending?.reject(error);
+  }
+
+  private detach(socket: WebSocketLike): void {
+    socket.onopen = null;
+    socket.onclose = null;
+    socket.onmessage = null;
+    // `ws` emits 'error' when a socket is aborted during its handshake: keep a listener.
+    socket.onerror = noop;
+    socket.removeAllListeners?.('pong');
+  }
+
+  private closeSocket(event: SocketEvent): void {
+    const socket = this.socket;
+    this.failAttempt(
+      new Error(
+        this.stopped ? 'backend stopped' : (this.current.context.lastError ?? 'connection abandoned'),
+      ),
+    );
+    if (!socket) return;
+    this.socket = null;
+    this.detach(socket);
+    try {
+      if (event.type === 'STOP' || !socket.terminate)
+        socket.close(1000, event.type === 'STOP' ? 'backend stopped' : '');
+      else socket.terminate();
+    } catch {
+      // already closing
+    }
+  }
+
+  private sendPing(): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== OPEN) return;
+    this.pingSentAt = this.clock.now();
+    try {
+      if (this.protocolPing) socket.ping?.();
+      else if (this.pingMessage !== undefined) {
+        socket.send(typeof this.pingMessage === 'function' ? this.pingMessage() : this.pingMessage);
+      }
+    } catch (error) {
+      this.actor.send({ type: 'ERROR', message: `ping failed: ${describe(error)}` });
+    }
+  }
+
+  private pong(): void {
+    const now = this.clock.now();
+    if (this.current.context.awaitingPong) this.latencyMs = now - this.pingSentAt;
+    this.lastSuccessAt = now;
+    this.lastCheckAt = now;
+    this.actor.send({ type: 'PONG' });
+    this.resolveProbes();
+  }
+
+  private resolveProbes(): void {
+    if (this.probeWaiters.length === 0) return;
+    const waiters = this.probeWaiters;
+    this.probeWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private receive(data: unknown): void {
+    this.counters.framesReceived++;
+    const parsed = this.parseFrame(data);
+    if (typeof parsed === 'string') {
+      this.malformed(parsed, typeof data === 'string' ? data : undefined);
+      return;
+    }
+    const object = parsed;
+    this.lastSuccessAt = this.clock.now();
+    if (!this.protocolPing && this.current.context.awaitingPong && (!this.isPong || this.isPong(object))) {
+      this.pong();
+      if (this.isPong) return;
+    }
+    const requestId = object.requestId as string | undefined;
+    if (requestId !== undefined) {
+      const request = this.pending.get(requestId);
+      if (request) {
+        this.settleRequest(request, undefined, object);
+        return;
+      }
+      this.counters.unmatchedReplies++;
+    }
+    for (const listener of this.messageListeners) {
+      try {
+        listener(object);
+      } catch (error) {
+        this.logger.warn(`socket backend "${this.name}": onMessage listener threw`, {
+          error: describe(error),
+        });
+      }
+    }
+  }
+
+  /** The frame as a JSON object, or why it is malformed. */
+  private parseFrame(data: unknown): Record<string, unknown> | string {
+    let text: string;
+    if (typeof data === 'string') text = data;
+    else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+      if (data.byteLength > this.maxFrameBytes) return `frame of ${data.byteLength} bytes over the limit`;
+      text = new TextDecoder().decode(data);
+    } else return 'unsupported frame type';
+    if (
+      text.length > this.maxFrameBytes ||
+      (text.length * 3 > this.maxFrameBytes && utf8Length(text) > this.maxFrameBytes)
+    ) {
+      return `frame over the ${this.maxFrameBytes}-byte limit`;
+    }
+    let frame: unknown;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return 'not JSON';
+    }
+    if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) return 'not a JSON object';
+    const object = frame as Record<string, unknown>;
+    if ('requestId' in object && (typeof object.requestId !== 'string' || object.requestId === '')) {
+      return 'requestId is not a non-empty string';
+    }
+    if (this.validateFrame) {
+      try {
+        const reason = this.validateFrame(object);
+        if (reason) return reason;
+      } catch (error) {
+        return `validateFrame threw: ${describe(error)}`;
+      }
+    }
+    return object;
+  }
+
+  private malformed(reason: string, text?: string): void {
+    this.counters.malformedFrames++;
+    this.logger.warn(`socket backend "${this.name}": malformed frame dropped (${reason})`, {
+      backend: this.name,
+      reason,
+      ...(text === undefined ? {} : { sample: text.slice(0, 120) }),
+      malformedFrames: this.counters.malformedFrames,
+    });
+    this.notify();
+  }
+
+  // ——— health ———
+
+  private iso(at: number | null): string | null {
+    return at === null ? null : new Date(at).toISOString();
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.warn(`socket backend "${this.name}": health listener threw`, { error: describe(error) });
+      }
+    }
+  }
+}
+
+/**
+ * Creates a WebSocket backend: one `socketMachine` actor, one breaker of its own, a bounded send
+ * queue and request/reply correlation by `requestId`. Call `start()` to connect.
+ */
+export function createSocketBackend(options: SocketBackendOptions): SocketBackend {
+  return new SocketBackendImpl(options);
+}
