@@ -251,9 +251,9 @@ describe('request: failures are retried through the breaker', () => {
     const server = await startServer((_req, res) => json(res, 400, { error: 'bad model' }));
     const { backend, fetchCalls, retries } = backendFor(server, clock);
 
-    const error = await backend
+    const error = (await backend
       .requestJson(`/chat/completions?api_key=${SECRET}`, { json: {} })
-      .catch((e: HttpStatusError) => e);
+      .catch((e: unknown) => e)) as HttpStatusError;
     expect(error).toBeInstanceOf(HttpStatusError);
     expect(error).toMatchObject({ status: 400, transient: false, path: '/chat/completions' });
     expect(error.message).toBe('HTTP 400 Bad Request from "lmStudio" POST /chat/completions');
