@@ -102,8 +102,9 @@ export interface SocketBackendOptions {
    */
   retry?: { maxRetries?: number; baseDelayMs?: number; maxDelayMs?: number };
   /**
-   * This backend's breaker. Defaults: failureThreshold `maxRetries + 1`, resetTimeoutMs = reconnect
-   * `maxDelayMs`, halfOpenMaxCalls 1, successThreshold 1 (one probe connect), resetJitter 0.5.
+   * This backend's breaker. Defaults: failureThreshold `maxRetries + 1`, resetTimeoutMs drawn once per
+   * backend from [maxDelayMs/2, maxDelayMs] (reconnect `maxDelayMs`), halfOpenMaxCalls 1,
+   * successThreshold 1 (one probe connect).
    */
   breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock' | 'inspect'>;
   heartbeat?: SocketHeartbeatOptions | false;
@@ -237,7 +238,29 @@ function describe(error: unknown): string {
   return typeof message === 'string' && message ? message : String(error);
 }
 
+/** Backend of each running actor: lets every backend share one provided machine (a machine costs ~16 KB). */
+const instances = new WeakMap<object, SocketBackendImpl>();
+
 class SocketBackendImpl implements SocketBackend {
+  /** `socketMachine` with the runtime's I/O actions; they find their backend through `self`. */
+  private static readonly machine = socketMachine.provide({
+    actions: {
+      openSocket: ({ self }) => instances.get(self)?.openSocket(),
+      closeSocket: ({ self, event }) => instances.get(self)?.closeSocket(event),
+      sendPing: ({ self }) => instances.get(self)?.sendPing(),
+      flushQueue: ({ self }) => instances.get(self)?.flushQueue(),
+      failInFlight: ({ self }) => instances.get(self)?.failInFlight(),
+      planBackoff: assign({
+        nextDelayMs: ({ context, self }) => {
+          const backend = instances.get(self);
+          const delay = fullJitterDelay(context.attempt, context, backend?.random ?? Math.random);
+          backend?.recordBackoff(delay);
+          return delay;
+        },
+      }),
+    },
+  });
+
   readonly kind = 'websocket' as const;
   readonly name: string;
   readonly url: string;
@@ -330,10 +353,12 @@ class SocketBackendImpl implements SocketBackend {
     const userIsFailure = options.breaker?.isFailure;
     this.breaker = createCircuitBreaker({
       failureThreshold: maxRetries + 1,
-      resetTimeoutMs: maxDelayMs,
+      // Spread per backend, so that the HALF_OPEN probes of backends that opened together do not
+      // align. Drawn once here rather than through `resetJitter`, whose per-breaker machine costs
+      // ~8 KB per backend; pass `breaker.resetJitter` to redraw it every OPEN period instead.
+      resetTimeoutMs: maxDelayMs * (1 - 0.5 * this.random()),
       halfOpenMaxCalls: 1,
       successThreshold: 1,
-      resetJitter: 0.5,
       random: this.random,
       ...options.breaker,
       isFailure: (error) =>
@@ -344,25 +369,7 @@ class SocketBackendImpl implements SocketBackend {
     });
     this.lastBreakerState = this.breaker.state;
 
-    const machine = socketMachine.provide({
-      actions: {
-        openSocket: () => this.openSocket(),
-        closeSocket: ({ event }) => this.closeSocket(event),
-        sendPing: () => this.sendPing(),
-        flushQueue: () => this.flushQueue(),
-        failInFlight: () => this.failInFlight(),
-        planBackoff: assign({
-          nextDelayMs: ({ context }) => {
-            const delay = fullJitterDelay(context.attempt, context, this.random);
-            this.counters.lastBackoffMs = delay;
-            this.backoffHistory.push(delay);
-            if (this.backoffHistory.length > BACKOFF_HISTORY) this.backoffHistory.shift();
-            return delay;
-          },
-        }),
-      },
-    });
-    this.actor = createActor(machine, {
+    this.actor = createActor(SocketBackendImpl.machine, {
       input: {
         connectTimeoutMs: positiveOr('connectTimeoutMs', options.connectTimeoutMs, 5000),
         baseDelayMs,
@@ -374,6 +381,7 @@ class SocketBackendImpl implements SocketBackend {
       clock: this.clock,
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
+    instances.set(this.actor, this);
     this.current = this.actor.getSnapshot();
     this.actor.subscribe((snapshot) => {
       const changed = snapshot.value !== this.current.value;
@@ -745,6 +753,12 @@ class SocketBackendImpl implements SocketBackend {
         if (this.socket === socket) this.pong();
       });
     }
+  }
+
+  private recordBackoff(delay: number): void {
+    this.counters.lastBackoffMs = delay;
+    this.backoffHistory.push(delay);
+    if (this.backoffHistory.length > BACKOFF_HISTORY) this.backoffHistory.shift();
   }
 
   private failAttempt(error: Error): void {
