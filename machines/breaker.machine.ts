@@ -8,9 +8,16 @@ export interface BreakerMachineInput {
   resetTimeoutMs: number;
   halfOpenMaxCalls: number;
   successThreshold: number;
+  /**
+   * Spread of the OPEN period, in [0, 1): it lasts `resetTimeoutMs · (1 − resetJitter · draw)`, where
+   * `draw` in [0, 1) comes with the failure that opened the breaker. Default 0.
+   */
+  resetJitter?: number;
 }
 
-export interface BreakerContext extends BreakerMachineInput {
+export interface BreakerContext extends Required<BreakerMachineInput> {
+  /** Length of the current (or last) OPEN period. */
+  openDelayMs: number;
   consecutiveFailures: number;
   /** Trial calls admitted in the current HALF_OPEN period and not finished yet. */
   trialsInFlight: number;
@@ -23,12 +30,13 @@ export interface BreakerContext extends BreakerMachineInput {
 export type BreakerEvent =
   /** A call admitted while CLOSED succeeded (or failed with an error that is not a failure). */
   | { type: 'SUCCESS' }
-  /** A call admitted while CLOSED failed. */
-  | { type: 'FAILURE' }
+  /** A call admitted while CLOSED failed; `draw` in [0, 1) spreads the OPEN period if this trips. */
+  | { type: 'FAILURE'; draw?: number }
   /** Asks to admit one trial call while HALF_OPEN; refused (no transition) when the trial slots are full. */
   | { type: 'TRIAL_START' }
+  /** An admitted trial call finished; ignored when no trial is in flight. */
   | { type: 'TRIAL_SUCCESS' }
-  | { type: 'TRIAL_FAILURE' }
+  | { type: 'TRIAL_FAILURE'; draw?: number }
   | { type: 'RESET' };
 
 /**
@@ -47,7 +55,9 @@ export const breakerMachine = setup({
     hasFailures: ({ context }) => context.consecutiveFailures > 0,
     reachesFailureThreshold: ({ context }) => context.consecutiveFailures + 1 >= context.failureThreshold,
     hasTrialCapacity: ({ context }) => context.trialsInFlight < context.halfOpenMaxCalls,
-    reachesSuccessThreshold: ({ context }) => context.trialSuccesses + 1 >= context.successThreshold,
+    hasTrialInFlight: ({ context }) => context.trialsInFlight > 0,
+    closesAfterThisTrial: ({ context }) =>
+      context.trialsInFlight > 0 && context.trialSuccesses + 1 >= context.successThreshold,
   },
   actions: {
     countFailure: assign({ consecutiveFailures: ({ context }) => context.consecutiveFailures + 1 }),
@@ -58,15 +68,21 @@ export const breakerMachine = setup({
       trialSuccesses: ({ context }) => context.trialSuccesses + 1,
     }),
     clearTrials: assign({ trialsInFlight: 0, trialSuccesses: 0 }),
+    planReset: assign({
+      openDelayMs: ({ context, event }) =>
+        context.resetTimeoutMs * (1 - context.resetJitter * ('draw' in event ? (event.draw ?? 0) : 0)),
+    }),
     recordReason: assign({ reason: (_, params: { reason: string }) => params.reason }),
   },
   delays: {
-    resetTimeout: ({ context }) => context.resetTimeoutMs,
+    resetTimeout: ({ context }) => context.openDelayMs,
   },
 }).createMachine({
   id: 'breaker',
   context: ({ input }) => ({
     ...input,
+    resetJitter: input.resetJitter ?? 0,
+    openDelayMs: input.resetTimeoutMs,
     consecutiveFailures: 0,
     trialsInFlight: 0,
     trialSuccesses: 0,
@@ -111,15 +127,16 @@ export const breakerMachine = setup({
         TRIAL_START: { guard: 'hasTrialCapacity', actions: 'startTrial' },
         TRIAL_SUCCESS: [
           {
-            guard: 'reachesSuccessThreshold',
+            guard: 'closesAfterThisTrial',
             target: 'CLOSED',
             actions: ['clearFailures', { type: 'recordReason', params: { reason: 'trial calls succeeded' } }],
           },
-          { actions: 'countTrialSuccess' },
+          { guard: 'hasTrialInFlight', actions: 'countTrialSuccess' },
         ],
         TRIAL_FAILURE: {
+          guard: 'hasTrialInFlight',
           target: 'OPEN',
-          actions: ['countFailure', { type: 'recordReason', params: { reason: 'trial call failed' } }],
+          actions: ['countFailure', 'planReset', { type: 'recordReason', params: { reason: 'trial call failed' } }],
         },
       },
     },

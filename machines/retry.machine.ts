@@ -8,11 +8,6 @@ export interface RetryMachineInput {
   baseDelayMs: number;
   maxDelayMs: number;
   jitter: number;
-  /**
-   * Set when the first attempt already ran and failed outside the machine (the fast path of
-   * `retry()`): the machine starts by deciding whether to retry it.
-   */
-  firstFailure?: { error: unknown };
 }
 
 export interface RetryContext {
@@ -30,7 +25,6 @@ export interface RetryContext {
   lastError: unknown;
   output: unknown;
   abortReason: unknown;
-  startsFailed: boolean;
 }
 
 export type RetryEvent = { type: 'ABORT'; reason: unknown };
@@ -58,8 +52,7 @@ export const retryMachine = setup({
     }),
   },
   guards: {
-    startsAfterFailedAttempt: ({ context }) => context.startsFailed,
-    hasRetriesLeft: ({ context }) => context.attempt < context.maxRetries,
+    isOutOfRetries: ({ context }) => context.attempt >= context.maxRetries,
     isRetryable: () => false,
   },
   actions: {
@@ -89,12 +82,11 @@ export const retryMachine = setup({
     attempt: 0,
     nextDelayMs: 0,
     totalDelayMs: 0,
-    lastError: input.firstFailure?.error,
+    lastError: undefined,
     output: undefined,
     abortReason: undefined,
-    startsFailed: input.firstFailure !== undefined,
   }),
-  initial: 'starting',
+  initial: 'attempting',
   on: {
     ABORT: {
       target: '.aborted',
@@ -102,9 +94,6 @@ export const retryMachine = setup({
     },
   },
   states: {
-    starting: {
-      always: [{ guard: 'startsAfterFailedAttempt', target: 'evaluating' }, { target: 'attempting' }],
-    },
     attempting: {
       invoke: {
         id: 'attempt',
@@ -121,10 +110,8 @@ export const retryMachine = setup({
       },
     },
     evaluating: {
-      always: [{ guard: 'hasRetriesLeft', target: 'deciding' }, { target: 'failed' }],
-    },
-    deciding: {
       always: [
+        { guard: 'isOutOfRetries', target: 'failed' },
         { guard: 'isRetryable', target: 'waiting', actions: ['planBackoff', 'notifyRetry'] },
         { target: 'failed' },
       ],

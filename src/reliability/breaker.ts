@@ -139,8 +139,8 @@ class Breaker implements CircuitBreaker {
   private openCount = 0;
   private lastOpenDurationMs: number | null = null;
   private openedAt = 0;
-  /** Length of the current (or last) OPEN period's timer. */
-  private openDelayMs: number;
+  /** Draws the spread of OPEN periods; undefined when `resetJitter` is 0. */
+  private readonly random: (() => number) | undefined;
   private enteredAt: number;
   private readonly timeInStateMs: Record<BreakerState, number> = { CLOSED: 0, OPEN: 0, HALF_OPEN: 0 };
   private readonly history: BreakerTransition[] = [];
@@ -159,19 +159,9 @@ class Breaker implements CircuitBreaker {
     if (!(resetJitter >= 0 && resetJitter < 1)) {
       throw new RangeError(`resetJitter must be a number in [0, 1), got ${String(options.resetJitter)}`);
     }
-    const random = options.random ?? Math.random;
-    const machine =
-      resetJitter === 0
-        ? breakerMachine
-        : breakerMachine.provide({
-            delays: {
-              resetTimeout: ({ context }) =>
-                (this.openDelayMs = context.resetTimeoutMs * (1 - resetJitter * random())),
-            },
-          });
-    this.openDelayMs = input.resetTimeoutMs;
-    this.actor = createActor(machine, {
-      input,
+    this.random = resetJitter === 0 ? undefined : (options.random ?? Math.random);
+    this.actor = createActor(breakerMachine, {
+      input: { ...input, resetJitter },
       clock: this.clock,
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
@@ -255,7 +245,7 @@ class Breaker implements CircuitBreaker {
   private refuse(state: BreakerState): BrokenCircuitError {
     this.rejectedCalls++;
     const retryAfterMs =
-      state === 'OPEN' ? Math.max(0, this.openedAt + this.openDelayMs - this.clock.now()) : 0;
+      state === 'OPEN' ? Math.max(0, this.openedAt + this.current.context.openDelayMs - this.clock.now()) : 0;
     return new BrokenCircuitError(this.name, state, retryAfterMs);
   }
 
@@ -284,8 +274,11 @@ class Breaker implements CircuitBreaker {
     this.totalFailures++;
     if (this.stopped) return;
     const state = this.current.value;
-    if (state === 'CLOSED') this.actor.send(FAILURE);
-    else if (trial && period === this.period) this.actor.send(TRIAL_FAILURE);
+    const draw = this.random?.();
+    if (state === 'CLOSED') this.actor.send(draw === undefined ? FAILURE : { type: 'FAILURE', draw });
+    else if (trial && period === this.period) {
+      this.actor.send(draw === undefined ? TRIAL_FAILURE : { type: 'TRIAL_FAILURE', draw });
+    }
   }
 
   private observe(snapshot: SnapshotFrom<BreakerMachine>): void {

@@ -3,8 +3,10 @@
  *
  * `retryMachine` runs the retry loop: deciding, waiting on the clock, attempting again, giving up,
  * aborting. An operation whose first attempt succeeds never needs any of that, so `retry()` runs the
- * first attempt itself and starts the machine only when it fails, with `firstFailure` as input; the
- * machine then decides from its `evaluating` state, exactly as if its own first attempt had failed.
+ * first attempt itself and starts the machine only when that attempt fails. The machine's own first
+ * `attempting` state then adopts the attempt already made (its `attempt` actor, for attempt 0,
+ * returns the rejected promise instead of calling `fn` again), so the machine goes through exactly the
+ * transitions it would have taken had it run the attempt itself.
  */
 import { assign, createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
 import { backoffDelay } from '../../machines/backoff.js';
@@ -164,7 +166,10 @@ function runMachine<T>(
   const attemptSignal = signal ?? neverAborted;
   const machine = retryMachine.provide({
     actors: {
-      attempt: fromPromise<unknown, RetryAttemptInput>(async ({ input }) => fn(input.attempt, attemptSignal)),
+      attempt: fromPromise<unknown, RetryAttemptInput>(async ({ input }) => {
+        if (input.attempt === 0) throw firstError;
+        return fn(input.attempt, attemptSignal);
+      }),
     },
     guards: {
       isRetryable: ({ context }) =>
@@ -195,7 +200,6 @@ function runMachine<T>(
       baseDelayMs: options.baseDelayMs ?? policy?.baseDelayMs ?? 100,
       maxDelayMs: options.maxDelayMs ?? 30_000,
       jitter: options.jitter ?? 0.2,
-      firstFailure: { error: firstError },
     },
     clock: options.clock ?? systemClock,
     ...(options.inspect ? { inspect: options.inspect } : {}),

@@ -40,26 +40,31 @@ export function transitionAwareKey(machine: AnyStateMachine) {
     const base = JSON.stringify({ value: snapshot.value, context: snapshot.context });
     if (!previous || !event) return base;
     const via = machine.getTransitionData(previous, event).map(transitionKey).join(',');
-    return `${base} via ${via}`;
+    return via ? `${base} via ${via}` : base;
   };
 }
 
-/** Shortest paths to every (snapshot, incoming transition) pair. */
+/**
+ * Shortest paths to every (snapshot, incoming transition) pair. Context must stay finite: bound any
+ * counter that can grow with `stopWhen`. The traversal throws past `limit` snapshots (default 20 000)
+ * instead of exhausting memory.
+ */
 export function transitionPaths<TMachine extends AnyStateMachine>(
   machine: TMachine,
   options: {
     input?: unknown;
     events?: AnyEventObject[] | ((snapshot: AnyMachineSnapshot) => AnyEventObject[]);
+    stopWhen?: (snapshot: AnyMachineSnapshot) => boolean;
+    limit?: number;
   },
 ) {
-  return getShortestPaths(
-    machine as unknown as AnyActorLogic,
-    {
-      ...(options.input === undefined ? {} : { input: options.input }),
-      ...(options.events ? { events: options.events } : {}),
-      serializeState: transitionAwareKey(machine) as never,
-    } as never,
-  );
+  return getShortestPaths(machine as unknown as AnyActorLogic, {
+    ...(options.input === undefined ? {} : { input: options.input }),
+    ...(options.events ? { events: options.events } : {}),
+    ...(options.stopWhen ? { stopWhen: options.stopWhen } : {}),
+    limit: options.limit ?? 20_000,
+    serializeState: transitionAwareKey(machine) as never,
+  } as never);
 }
 
 /**
