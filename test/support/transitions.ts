@@ -36,11 +36,17 @@ export function definedTransitions(machine: AnyStateMachine): Set<string> {
  * so that a transition leading to an already-seen snapshot still gets its own path.
  */
 export function transitionAwareKey(machine: AnyStateMachine) {
+  // An event that takes no transition leaves the snapshot where it was: it gets its predecessor's key.
+  const keys = new WeakMap<AnyMachineSnapshot, string>();
   return (snapshot: AnyMachineSnapshot, event: AnyEventObject | undefined, previous?: AnyMachineSnapshot) => {
     const base = JSON.stringify({ value: snapshot.value, context: snapshot.context });
-    if (!previous || !event) return base;
-    const via = machine.getTransitionData(previous, event).map(transitionKey).join(',');
-    return via ? `${base} via ${via}` : base;
+    let key = base;
+    if (previous && event) {
+      const via = machine.getTransitionData(previous, event).map(transitionKey).join(',');
+      key = via ? `${base} via ${via}` : (keys.get(previous) ?? base);
+    }
+    keys.set(snapshot, key);
+    return key;
   };
 }
 
@@ -58,13 +64,16 @@ export function transitionPaths<TMachine extends AnyStateMachine>(
     limit?: number;
   },
 ) {
-  return getShortestPaths(machine as unknown as AnyActorLogic, {
-    ...(options.input === undefined ? {} : { input: options.input }),
-    ...(options.events ? { events: options.events } : {}),
-    ...(options.stopWhen ? { stopWhen: options.stopWhen } : {}),
-    limit: options.limit ?? 20_000,
-    serializeState: transitionAwareKey(machine) as never,
-  } as never);
+  return getShortestPaths(
+    machine as unknown as AnyActorLogic,
+    {
+      ...(options.input === undefined ? {} : { input: options.input }),
+      ...(options.events ? { events: options.events } : {}),
+      ...(options.stopWhen ? { stopWhen: options.stopWhen } : {}),
+      limit: options.limit ?? 20_000,
+      serializeState: transitionAwareKey(machine) as never,
+    } as never,
+  );
 }
 
 /**
