@@ -106,6 +106,7 @@ export const breakerMachine = setup({
             target: 'OPEN',
             actions: [
               'countFailure',
+              'planReset',
               { type: 'recordReason', params: { reason: 'failure threshold reached' } },
             ],
           },
