@@ -24,7 +24,7 @@ describe('retryMachine', () => {
     const clock = new SimulatedClock();
     const machine = retryMachine.provide({
       actors: {
-        attempt: fromPromise<string, { attempt: number }>(async ({ input: { attempt } }) => {
+        attempt: fromPromise<unknown, { attempt: number }>(async ({ input: { attempt } }) => {
           if (attempt < 2) throw new Error('again');
           return 'ok';
         }),
