@@ -1,0 +1,182 @@
+import { expect, test } from 'vitest';
+import { type AnyEventObject, createActor, fromPromise, type SnapshotFrom } from 'xstate';
+import type { BackendHealth } from '../src/backends/types.js';
+import { createManualClock, settle } from '../src/clock.js';
+import {
+  coverageReport,
+  createTransitionCollector,
+  definedTransitions,
+  transitionPaths,
+} from '../test/support/transitions.js';
+import { type BridgeMachineInput, bridgeMachine, type ProbeBackendsOutput } from './bridge.machine.js';
+
+type Snapshot = SnapshotFrom<typeof bridgeMachine>;
+
+const line = (overrides: Partial<BackendHealth>): BackendHealth => ({
+  kind: 'websocket',
+  status: 'warn',
+  state: 'IDLE',
+  breaker: 'CLOSED',
+  consecutiveFailures: 0,
+  lastCheckAt: null,
+  lastSuccessAt: null,
+  lastError: null,
+  latencyMs: null,
+  critical: false,
+  ...overrides,
+});
+
+const surface = line({ kind: 'webmcp', state: 'NOT_SERVING' });
+const input: BridgeMachineInput = {
+  backends: { a: line({}), webmcp: surface },
+  linked: ['a'],
+  healthCheckIntervalMs: 1_000,
+  healthCheckJitter: 0.1,
+};
+const connected = line({ status: 'pass', state: 'CONNECTED' });
+const connectedSlower = line({ status: 'pass', state: 'CONNECTED', latencyMs: 12 });
+const AFTER_CHECK = 'xstate.after.healthCheck.bridge.running.waiting';
+const PROBE_DONE = 'xstate.done.actor.probeBackends';
+const PROBE_ERROR = 'xstate.error.actor.probeBackends';
+const STOP_DONE = 'xstate.done.actor.stopBackends';
+const STOP_ERROR = 'xstate.error.actor.stopBackends';
+const AT = '2026-01-01T00:00:00.000Z';
+
+function possibleEvents(snapshot: Snapshot): AnyEventObject[] {
+  if (snapshot.status === 'done') return [];
+  const events: AnyEventObject[] = [
+    { type: 'BACKEND_CHANGED', name: 'a', health: connected },
+    { type: 'BACKEND_CHANGED', name: 'a', health: connectedSlower },
+    { type: 'SURFACE_UP', surface: 'mcp', at: AT },
+    { type: 'SURFACE_DOWN', surface: 'mcp', at: AT },
+  ];
+  const value = snapshot.value;
+  if (value === 'idle') events.push({ type: 'START', draw: 0.75 }, { type: 'STOP' });
+  if (value === 'stopping')
+    events.push({ type: STOP_DONE, output: undefined }, { type: STOP_ERROR, error: new Error('x') });
+  if (typeof value === 'object') {
+    events.push({ type: 'STOP' });
+    if (value.running === 'waiting') events.push({ type: AFTER_CHECK }, { type: 'CHECK_NOW' });
+    if (value.running === 'checking')
+      events.push(
+        { type: PROBE_DONE, output: { draw: 0.25 } },
+        { type: PROBE_ERROR, error: new Error('probe') },
+      );
+  }
+  return events;
+}
+
+interface Deferred<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+test('every transition of the bridge machine is replayed against an actor', async () => {
+  const collector = createTransitionCollector();
+  const paths = transitionPaths(bridgeMachine, {
+    input,
+    events: possibleEvents as never,
+    stopWhen: (snapshot) => (snapshot as Snapshot).context.revision >= 3,
+  });
+  expect(paths.length).toBeGreaterThan(10);
+
+  for (const path of paths) {
+    const clock = createManualClock();
+    const probes: Deferred<ProbeBackendsOutput>[] = [];
+    const stops: Deferred<void>[] = [];
+    const machine = bridgeMachine.provide({
+      actors: {
+        probeBackends: fromPromise<ProbeBackendsOutput>(
+          () => new Promise((resolve, reject) => probes.push({ resolve, reject })),
+        ),
+        stopBackends: fromPromise<void>(
+          () => new Promise((resolve, reject) => stops.push({ resolve, reject })),
+        ),
+      },
+    });
+    const actor = createActor(machine, { input, clock, inspect: collector.inspect });
+    actor.start();
+    expect(actor.system.get('backend:a')).toBeDefined();
+
+    let previous = actor.getSnapshot();
+    for (const step of path.steps) {
+      const event = step.event as AnyEventObject;
+      if (event.type === 'xstate.init') continue;
+      const { healthCheckIntervalMs, healthCheckJitter, nextDraw } = previous.context;
+      if (event.type === AFTER_CHECK)
+        await clock.advance(healthCheckIntervalMs * (1 + healthCheckJitter * (2 * nextDraw - 1)));
+      else if (event.type === PROBE_DONE) probes.shift()?.resolve(event.output as ProbeBackendsOutput);
+      else if (event.type === PROBE_ERROR) probes.shift()?.reject(event.error);
+      else if (event.type === STOP_DONE) stops.shift()?.resolve();
+      else if (event.type === STOP_ERROR) stops.shift()?.reject(event.error);
+      else actor.send(event as never);
+      await settle();
+
+      const expected = step.state as Snapshot;
+      const actual = actor.getSnapshot();
+      expect(actual.value, `after ${event.type}`).toEqual(expected.value);
+      expect(actual.context, `after ${event.type}`).toEqual(expected.context);
+      // The health-check timer runs exactly while waiting.
+      const waiting = typeof actual.value === 'object' && actual.value.running === 'waiting';
+      expect(clock.pendingTimers()).toBe(waiting ? 1 : 0);
+      previous = actual;
+    }
+    actor.stop();
+    expect(clock.pendingTimers()).toBe(0);
+  }
+
+  const report = coverageReport('bridge', definedTransitions(bridgeMachine), collector.taken);
+  console.log(report.line);
+  expect(report.missing).toEqual([]);
+  expect(report.covered).toBe(report.total);
+});
+
+test('the wait between checks is the interval spread by the draw (±10 %)', async () => {
+  const clock = createManualClock();
+  let checks = 0;
+  const draws = [0, 0.999];
+  const machine = bridgeMachine.provide({
+    actors: {
+      probeBackends: fromPromise<ProbeBackendsOutput>(async () => {
+        checks++;
+        return { draw: draws[checks % 2] as number };
+      }),
+    },
+  });
+  const actor = createActor(machine, { input, clock });
+  actor.start();
+  actor.send({ type: 'START', draw: 0 }); // first wait 900 ms
+  await clock.advance(899);
+  expect(checks).toBe(0);
+  await clock.advance(1);
+  expect(checks).toBe(1); // next draw 0.999: ~1 100 ms
+  await clock.advance(1_099);
+  expect(checks).toBe(1);
+  await clock.advance(1);
+  expect(checks).toBe(2);
+  actor.stop();
+});
+
+test('only status, state or breaker changes bump the revision; surfaces drive the webmcp line', () => {
+  const actor = createActor(bridgeMachine, { input });
+  actor.start();
+  const ctx = () => actor.getSnapshot().context;
+  actor.send({ type: 'BACKEND_CHANGED', name: 'a', health: connected });
+  expect(ctx().revision).toBe(1);
+  actor.send({ type: 'BACKEND_CHANGED', name: 'a', health: connectedSlower });
+  expect(ctx().revision).toBe(1);
+  expect(ctx().backends.a?.latencyMs).toBe(12);
+  actor.send({ type: 'BACKEND_CHANGED', name: 'a', health: { ...connected, breaker: 'HALF_OPEN' } });
+  expect(ctx().revision).toBe(2);
+  actor.send({ type: 'SURFACE_UP', surface: 'mcp', at: AT });
+  expect(ctx().backends.webmcp).toMatchObject({ status: 'pass', state: 'SERVING', lastSuccessAt: AT });
+  expect(ctx().revision).toBe(3);
+  actor.send({ type: 'SURFACE_UP', surface: 'webmcp', at: AT });
+  actor.send({ type: 'SURFACE_DOWN', surface: 'mcp', at: AT });
+  expect(ctx().backends.webmcp?.status).toBe('pass');
+  expect(ctx().revision).toBe(3);
+  actor.send({ type: 'SURFACE_DOWN', surface: 'webmcp', at: AT });
+  expect(ctx().backends.webmcp).toMatchObject({ status: 'warn', state: 'NOT_SERVING' });
+  expect(ctx().revision).toBe(4);
+  actor.stop();
+});

@@ -1,0 +1,61 @@
+/*
+ * How failures become tool results. Errors are recognised by `name` (not `instanceof`), so that copies
+ * of the package loaded twice still map the same way.
+ */
+import type { z } from 'zod';
+import type { ErrorCode, ToolResult } from '../bridge/types.js';
+
+type Failure = Extract<ToolResult, { success: false }>;
+
+const BY_NAME: Record<string, ErrorCode> = {
+  BrokenCircuitError: 'CIRCUIT_OPEN',
+  QueueFullError: 'QUEUE_FULL',
+  RequestTimeoutError: 'TIMEOUT',
+  HttpTimeoutError: 'TIMEOUT',
+  TimeoutError: 'TIMEOUT',
+  ConnectionLostError: 'BACKEND_UNAVAILABLE',
+  BackendStoppedError: 'BACKEND_UNAVAILABLE',
+  BackendUnavailableError: 'BACKEND_UNAVAILABLE',
+  HttpBackendStoppedError: 'BACKEND_UNAVAILABLE',
+  HttpNetworkError: 'BACKEND_UNAVAILABLE',
+  BreakerStoppedError: 'BACKEND_UNAVAILABLE',
+};
+
+/** The error code of a failure thrown by a tool handler. */
+export function errorCodeOf(error: unknown): ErrorCode {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (typeof name === 'string') {
+    if (name === 'HttpStatusError') {
+      // 5xx / 429: the backend is failing; another 4xx: the request was refused.
+      return (error as { transient?: boolean }).transient ? 'BACKEND_UNAVAILABLE' : 'EXECUTION_FAILED';
+    }
+    const code = BY_NAME[name];
+    if (code) return code;
+  }
+  return 'EXECUTION_FAILED';
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
+
+/** `{ success: false, error, error_code }` for an error thrown by a tool handler. */
+export function toolFailure(error: unknown): Failure {
+  return { success: false, error: messageOf(error), error_code: errorCodeOf(error) };
+}
+
+/** A dotted path (`region.width`, `include.0`); `(arguments)` for the arguments object itself. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(arguments)' : path.map(String).join('.');
+}
+
+/** `INVALID_INPUT` naming the first field at fault (every issue is listed in `error`). */
+export function invalidInput(error: z.ZodError): Failure {
+  const issues = error.issues;
+  const first = issues[0];
+  const field = first ? fieldPath(first.path) : '(arguments)';
+  const error_ = issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`).join('; ');
+  return { success: false, error: error_ || 'invalid arguments', error_code: 'INVALID_INPUT', field };
+}

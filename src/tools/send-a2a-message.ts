@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { socketBackend } from './availability.js';
+import { uuid } from './ids.js';
+import type { ToolDefinition } from './types.js';
+
+export const A2A_SCHEMA_URL = 'https://geometry.os/a2a/message/v1';
+
+export const A2A_MESSAGE_TYPES = [
+  'task_assignment',
+  'task_update',
+  'task_result',
+  'status_update',
+  'coordination_request',
+  'heartbeat',
+] as const;
+
+export const sendA2aMessageInput = z.object({
+  to_agent: z.string().min(1).describe('Agent id, "broadcast" or "topic:<name>".'),
+  message_type: z.enum(A2A_MESSAGE_TYPES),
+  content: z.record(z.string(), z.unknown()),
+  priority: z.number().int().min(1).max(10).default(5),
+  expires_in: z.number().positive().optional().describe('Seconds until the message expires.'),
+  metadata: z
+    .looseObject({
+      correlation_id: z.string().optional(),
+      in_reply_to: z.string().optional(),
+    })
+    .optional(),
+});
+
+/**
+ * `send_a2a_message`: an A2A envelope over the a2a socket. Connected: resolves once written
+ * (`{ success, message_id, queued: false }`). Disconnected: the socket backend's bounded queue keeps
+ * it and writes it, in order, after reconnecting: the answer is `{ success: true, queued: true,
+ * queue_length, message_id }`, and the bridge's A2A ledger follows it until it is delivered or
+ * known undelivered (`reliability_get_status` → `a2a`). A full queue answers `QUEUE_FULL`.
+ */
+export function sendA2aMessageTool(
+  options: { backend?: string; agentId?: string } = {},
+): ToolDefinition<typeof sendA2aMessageInput> {
+  const backendName = options.backend ?? 'a2a';
+  const fromAgent = options.agentId ?? 'webmcp-bridge';
+  return {
+    name: 'send_a2a_message',
+    description:
+      'Sends an A2A message to another agent (or "broadcast" / "topic:<name>"); queued while the router is unreachable.',
+    inputSchema: sendA2aMessageInput,
+    backend: backendName,
+    operation: 'sendA2AMessage',
+    async handler(args, { backend, bridge, clock, random }) {
+      const socket = socketBackend(backend, backendName);
+      const now = clock.now();
+      const messageId = uuid(random);
+      const envelope = {
+        $schema: A2A_SCHEMA_URL,
+        message_id: messageId,
+        timestamp: now / 1000,
+        from_agent: fromAgent,
+        to_agent: args.to_agent,
+        message_type: args.message_type,
+        priority: args.priority,
+        content: args.content,
+        metadata: args.metadata ?? {},
+        ...(args.expires_in === undefined ? {} : { expires_at: now / 1000 + args.expires_in }),
+      };
+      const before = socket.queueLength;
+      const delivery = socket.send(envelope);
+      if (socket.queueLength > before) {
+        bridge.a2a.track(
+          { message_id: messageId, to_agent: args.to_agent, message_type: args.message_type },
+          delivery,
+        );
+        return { message_id: messageId, queued: true, queue_length: socket.queueLength };
+      }
+      await delivery;
+      return { message_id: messageId, queued: false };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { HttpBackend } from '../backends/http.js';
+import { BackendUnavailableError } from '../bridge/errors.js';
+import { assertAvailable } from './availability.js';
+import type { ToolDefinition } from './types.js';
+
+/** Default limit of `prompt` (and `system_prompt`), in characters. */
+export const MAX_PROMPT_CHARS = 100_000;
+
+export function sendLlmPromptInput(maxPromptChars = MAX_PROMPT_CHARS) {
+  return z.object({
+    prompt: z.string().min(1).max(maxPromptChars).describe('The user message.'),
+    model: z.string().min(1).default('local'),
+    temperature: z.number().min(0).max(2).default(0.7),
+    max_tokens: z.number().int().min(1).max(1_000_000).default(2048),
+    system_prompt: z.string().max(maxPromptChars).optional(),
+  });
+}
+
+interface ChatCompletion {
+  model?: string;
+  choices?: Array<{ message?: { content?: string | null } }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
+}
+
+/**
+ * `send_llm_prompt`: `POST /chat/completions` on the OpenAI-compatible HTTP backend (`lmStudio`),
+ * retried with the `sendLLMPrompt` policy through that backend's breaker. Returns
+ * `{ success, response, model, tokensUsed: { prompt, completion, total }, latencyMs }`.
+ */
+export function sendLlmPromptTool(
+  options: { backend?: string; maxPromptChars?: number } = {},
+): ToolDefinition<ReturnType<typeof sendLlmPromptInput>> {
+  const backendName = options.backend ?? 'lmStudio';
+  return {
+    name: 'send_llm_prompt',
+    description: 'Sends a prompt to the local OpenAI-compatible LLM (LM Studio) and returns its answer.',
+    inputSchema: sendLlmPromptInput(options.maxPromptChars),
+    backend: backendName,
+    operation: 'sendLLMPrompt',
+    async handler(args, { backend, clock, operation }) {
+      if (backend?.kind !== 'http')
+        throw new BackendUnavailableError(backendName, 'not configured', 'no HTTP backend of that name');
+      assertAvailable(backend, clock.now());
+      const messages = [
+        ...(args.system_prompt ? [{ role: 'system', content: args.system_prompt }] : []),
+        { role: 'user', content: args.prompt },
+      ];
+      const startedAt = clock.now();
+      const body = await (backend as HttpBackend).requestJson<ChatCompletion>('/chat/completions', {
+        json: { model: args.model, messages, temperature: args.temperature, max_tokens: args.max_tokens },
+        operation: operation ?? 'sendLLMPrompt',
+      });
+      const content = body.choices?.[0]?.message?.content;
+      if (typeof content !== 'string') throw new Error('LLM answer has no choices[0].message.content');
+      const usage = body.usage ?? {};
+      return {
+        response: content,
+        model: body.model ?? args.model,
+        tokensUsed: {
+          prompt: usage.prompt_tokens ?? 0,
+          completion: usage.completion_tokens ?? 0,
+          total: usage.total_tokens ?? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0),
+        },
+        latencyMs: clock.now() - startedAt,
+      };
+    },
+  };
+}

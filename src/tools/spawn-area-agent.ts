@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { ToolExecutionError } from '../bridge/errors.js';
+import { assertAvailable, socketBackend } from './availability.js';
+import { requestId } from './ids.js';
+import type { ToolDefinition } from './types.js';
+
+/** Time the agent daemon has to answer. */
+export const SPAWN_TIMEOUT_MS = 10_000;
+
+export const spawnAreaAgentInput = z.object({
+  agent_type: z.enum(['monitor', 'executor', 'evolver', 'analyzer']),
+  region: z.object({
+    x: z.number(),
+    y: z.number(),
+    width: z.number().positive(),
+    height: z.number().positive(),
+  }),
+  config: z.record(z.string(), z.unknown()).optional(),
+  auto_start: z.boolean().optional(),
+});
+
+interface SpawnReply {
+  success?: boolean;
+  error?: string;
+  agentId?: string;
+  status?: string;
+  heartbeatInterval?: number;
+}
+
+/**
+ * `spawn_area_agent`: `{ requestId: "agent_<ms>_<random>", action: "spawn", … }` over the agents
+ * socket, reply within 10 s. Returns `{ success, agentId, status, region, heartbeatInterval }`.
+ * Not retried (a spawn is not idempotent).
+ */
+export function spawnAreaAgentTool(
+  options: { backend?: string; timeoutMs?: number } = {},
+): ToolDefinition<typeof spawnAreaAgentInput> {
+  const backendName = options.backend ?? 'agents';
+  return {
+    name: 'spawn_area_agent',
+    description: 'Asks the agent daemon to spawn an agent watching a screen region.',
+    inputSchema: spawnAreaAgentInput,
+    backend: backendName,
+    async handler(args, { backend, clock, random }) {
+      const socket = socketBackend(backend, backendName);
+      assertAvailable(socket, clock.now());
+      const reply = await socket.request<SpawnReply>(
+        { requestId: requestId('agent', clock.now(), random), action: 'spawn', ...args },
+        { timeoutMs: options.timeoutMs ?? SPAWN_TIMEOUT_MS },
+      );
+      if (reply.success === false) throw new ToolExecutionError(reply.error ?? 'spawn failed');
+      return {
+        agentId: reply.agentId ?? null,
+        status: reply.status ?? 'spawned',
+        region: args.region,
+        heartbeatInterval: reply.heartbeatInterval ?? 5000,
+      };
+    },
+  };
+}

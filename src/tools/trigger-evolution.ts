@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { ToolExecutionError } from '../bridge/errors.js';
+import { assertAvailable, socketBackend } from './availability.js';
+import { requestId } from './ids.js';
+import type { ToolDefinition } from './types.js';
+
+/** Time the evolution daemon has to answer. */
+export const EVOLUTION_TIMEOUT_MS = 60_000;
+
+export const triggerEvolutionInput = z.object({
+  seed_shader: z.string().min(1).describe('Shader source the evolution starts from.'),
+  generations: z.number().int().min(1).max(100).default(10),
+  fitness_metric: z.enum(['performance', 'visual_quality', 'correctness', 'entropy']).default('performance'),
+  mutation_rate: z.number().min(0.01).max(0.5).default(0.1),
+  population_size: z.number().int().min(2).max(1000).default(20),
+});
+
+interface EvolutionReply {
+  success?: boolean;
+  error?: string;
+  bestFitness?: number;
+  generationsCompleted?: number;
+  evolvedShader?: string;
+  cartridgeId?: string;
+}
+
+/**
+ * `trigger_evolution`: `{ requestId: "evo_<ms>_<random>", action: "evolve", … }` over the evolution
+ * socket, reply within 60 s. Not retried (an evolution is not idempotent); fails fast when the socket
+ * is down (`BACKEND_UNAVAILABLE`) or its breaker open (`CIRCUIT_OPEN`).
+ */
+export function triggerEvolutionTool(
+  options: { backend?: string; timeoutMs?: number } = {},
+): ToolDefinition<typeof triggerEvolutionInput> {
+  const backendName = options.backend ?? 'evolution';
+  return {
+    name: 'trigger_evolution',
+    description: 'Asks the evolution daemon to evolve a shader; returns the best one found.',
+    inputSchema: triggerEvolutionInput,
+    backend: backendName,
+    async handler(args, { backend, clock, random }) {
+      const socket = socketBackend(backend, backendName);
+      assertAvailable(socket, clock.now());
+      const reply = await socket.request<EvolutionReply>(
+        { requestId: requestId('evo', clock.now(), random), action: 'evolve', ...args },
+        { timeoutMs: options.timeoutMs ?? EVOLUTION_TIMEOUT_MS },
+      );
+      if (reply.success === false) throw new ToolExecutionError(reply.error ?? 'evolution failed');
+      return {
+        bestFitness: reply.bestFitness ?? null,
+        generationsCompleted: reply.generationsCompleted ?? null,
+        evolvedShader: reply.evolvedShader ?? null,
+        cartridgeId: reply.cartridgeId ?? null,
+      };
+    },
+  };
+}

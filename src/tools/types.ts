@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import type { Backend } from '../backends/types.js';
+import type { HealthReport } from '../bridge/types.js';
+import type { Clock } from '../clock.js';
+import type { RetryMetrics } from '../reliability/retry-metrics.js';
+import type { A2ALedger } from './a2a-ledger.js';
+
+/** The zod object a tool's arguments are validated with. */
+export type ToolInputSchema = z.ZodObject<z.ZodRawShape>;
+
+/** Call counts of the tools, for `get_os_state`. */
+export interface ToolCallStats {
+  totalCalls: number;
+  /** Calls per tool name (failures included). */
+  callBreakdown: Record<string, number>;
+  /** Failed calls per tool name. */
+  failureBreakdown: Record<string, number>;
+}
+
+/** What the built-in tools see of the bridge. */
+export interface BridgeView {
+  health(): HealthReport;
+  /** The orchestrator's state (`idle`, `running`, `stopping`, `stopped`). */
+  readonly state: string;
+  /** Clock time of `start()`, or null before it. */
+  readonly startedAt: number | null;
+  readonly healthCheckIntervalMs: number;
+  backend(name: string): Backend | undefined;
+  backendNames(): string[];
+  toolNames(): string[];
+  toolCalls(): ToolCallStats;
+  readonly retryMetrics: RetryMetrics;
+  readonly a2a: A2ALedger;
+}
+
+/** Passed to every tool handler. */
+export interface ToolContext {
+  readonly bridge: BridgeView;
+  /** The backend the tool declared, if any. */
+  readonly backend: Backend | undefined;
+  /** The retry policy name the tool declared, if any (a `DEFAULT_RETRY_POLICIES` key). */
+  readonly operation: string | undefined;
+  readonly clock: Clock;
+  readonly random: () => number;
+  /**
+   * Runs `fn` with the tool's protection: fails fast with `CIRCUIT_OPEN` / `BACKEND_UNAVAILABLE` when
+   * the declared backend's breaker is open or the backend is down (without calling `fn`), and retries
+   * transient failures (`BACKEND_UNAVAILABLE`, `TIMEOUT`) with the declared retry policy, recording
+   * into the bridge's retry metrics. Without an `operation`, `fn` runs once.
+   */
+  run<T>(fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>): Promise<T>;
+}
+
+/** A tool: its schema, the backend and retry policy it uses, and its handler. */
+export interface ToolDefinition<S extends ToolInputSchema = ToolInputSchema> {
+  /** 1–128 characters of `[A-Za-z0-9_.-]`, unique in the bridge. */
+  name: string;
+  description: string;
+  /** A zod object; arguments are validated with it before `handler` runs. */
+  inputSchema: S;
+  /** Name of the backend the tool calls (its breaker and health gate the call). */
+  backend?: string;
+  /** Retry policy name (`DEFAULT_RETRY_POLICIES` key) used by `ctx.run`. */
+  operation?: string;
+  /**
+   * Returns the result fields (`success: true` is added). Throw to fail: the error becomes
+   * `{ success: false, error, error_code }` (see `errorCodeOf`).
+   */
+  handler(args: z.output<S>, ctx: ToolContext): Record<string, unknown> | Promise<Record<string, unknown>>;
+}
