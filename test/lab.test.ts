@@ -1,6 +1,9 @@
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createHttpBackend } from '../src/backends/http.js';
+import { NodeWebSocket } from '../src/backends/node-websocket.js';
+import { createSocketBackend } from '../src/backends/socket.js';
 import { type Lab, parseFaultCommand, startLab } from '../src/lab/index.js';
 import { parseLabArgs, runLab } from '../src/lab/main.js';
 
@@ -551,5 +554,31 @@ describe('runLab', () => {
     expect(errors).toContain('--ws-port');
     expect(parseLabArgs(['--help'])).toBe('help');
     expect(() => parseLabArgs(['--token', 'short'])).toThrow(/token/);
+  });
+});
+
+describe('the project’s own backends against the lab', () => {
+  it('socket backend requests evolve; http backend posts a chat completion', async () => {
+    const quiet = { warn: () => {}, info: () => {} };
+    const socket = createSocketBackend({
+      name: 'evolution',
+      url: lab.urls.evolution,
+      WebSocket: NodeWebSocket,
+      logger: quiet,
+    });
+    const llm = createHttpBackend({ name: 'lmStudio', baseUrl: lab.urls.lmStudio, logger: quiet });
+    try {
+      socket.start();
+      llm.start();
+      const reply = await socket.request(evolveRequest('evo_bridge'), { timeoutMs: 2000 });
+      expect(reply).toMatchObject({ requestId: 'evo_bridge', success: true });
+      const chat = await llm.requestJson<Json>('/chat/completions', {
+        json: { model: 'local', messages: [{ role: 'user', content: 'ping' }] },
+      });
+      expect(chat).toMatchObject({ choices: [{ message: { content: 'lab echo: ping' } }] });
+    } finally {
+      await socket.stop();
+      await llm.stop();
+    }
   });
 });
