@@ -13,7 +13,16 @@
  * - Totals, time in state and the transition history are bookkeeping kept here, stamped by the
  *   injected clock; they never decide anything.
  */
-import { type Actor, createActor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
+import {
+  type Actor,
+  type AnyActorRef,
+  createActor,
+  type InspectionEvent,
+  type Observer,
+  type SnapshotFrom,
+  setup,
+  stopChild,
+} from 'xstate';
 import { type BreakerMachine, type BreakerState, breakerMachine } from '../../machines/breaker.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { BreakerStoppedError, BrokenCircuitError } from './errors.js';
@@ -123,6 +132,35 @@ function positive(name: string, value: number, integer: boolean): number {
 
 const countsEveryError = () => true;
 
+/**
+ * One idle root actor per clock, parent of every breaker actor on that clock: its children share one
+ * XState actor system (scheduler, registry) instead of building one each, which roughly halves the
+ * heap a breaker costs. The system keeps started children until they stop, hence `abandoned`.
+ */
+const hosts = new WeakMap<Clock, AnyActorRef>();
+const hostMachine = setup({
+  types: { events: {} as { type: 'RELEASE'; actor: AnyActorRef } },
+  actions: { releaseChild: stopChild(({ event }) => event.actor) },
+}).createMachine({ id: 'breakers', on: { RELEASE: { actions: 'releaseChild' } } });
+function hostFor(clock: Clock): AnyActorRef {
+  let host = hosts.get(clock);
+  if (!host) {
+    host = createActor(hostMachine, { clock }).start();
+    hosts.set(clock, host);
+  }
+  return host;
+}
+
+/** Stops the actor of a breaker that was garbage-collected without `stop()`. */
+const abandoned = new FinalizationRegistry<Actor<BreakerMachine>>(stopActor);
+
+function stopActor(actor: Actor<BreakerMachine>): void {
+  // A child actor is stopped by its parent.
+  const parent = actor._parent;
+  if (parent) parent.send({ type: 'RELEASE', actor });
+  else actor.stop();
+}
+
 class Breaker implements CircuitBreaker {
   readonly name: string;
   readonly actor: Actor<BreakerMachine>;
@@ -160,12 +198,18 @@ class Breaker implements CircuitBreaker {
       throw new RangeError(`resetJitter must be a number in [0, 1), got ${String(options.resetJitter)}`);
     }
     this.random = resetJitter === 0 ? undefined : (options.random ?? Math.random);
-    this.actor = createActor(breakerMachine, {
-      input: { ...input, resetJitter },
-      clock: this.clock,
-      ...(options.inspect ? { inspect: options.inspect } : {}),
-    });
-    this.actor.subscribe((snapshot) => this.observe(snapshot));
+    // With an inspector the breaker gets an actor system of its own, so the inspector sees only it;
+    // otherwise it joins the shared system of its clock (see `hostFor`).
+    this.actor = createActor(
+      breakerMachine,
+      options.inspect
+        ? { input: { ...input, resetJitter }, clock: this.clock, inspect: options.inspect }
+        : { input: { ...input, resetJitter }, parent: hostFor(this.clock) },
+    );
+    // The actor holds this wrapper only weakly, so a breaker dropped without stop() can be collected.
+    const self = new WeakRef(this);
+    this.actor.subscribe((snapshot) => self.deref()?.observe(snapshot));
+    abandoned.register(this, this.actor, this.actor);
     this.actor.start();
     this.current = this.actor.getSnapshot();
     this.enteredAt = this.clock.now();
@@ -239,7 +283,8 @@ class Breaker implements CircuitBreaker {
 
   stop(): void {
     this.stopped = true;
-    this.actor.stop();
+    abandoned.unregister(this.actor);
+    stopActor(this.actor);
   }
 
   private refuse(state: BreakerState): BrokenCircuitError {
@@ -281,7 +326,7 @@ class Breaker implements CircuitBreaker {
     }
   }
 
-  private observe(snapshot: SnapshotFrom<BreakerMachine>): void {
+  observe(snapshot: SnapshotFrom<BreakerMachine>): void {
     const previous = this.current;
     this.current = snapshot;
     if (!previous || previous.value === snapshot.value) return;
