@@ -137,7 +137,11 @@ export const breakerMachine = setup({
         TRIAL_FAILURE: {
           guard: 'hasTrialInFlight',
           target: 'OPEN',
-          actions: ['countFailure', 'planReset', { type: 'recordReason', params: { reason: 'trial call failed' } }],
+          actions: [
+            'countFailure',
+            'planReset',
+            { type: 'recordReason', params: { reason: 'trial call failed' } },
+          ],
         },
       },
     },

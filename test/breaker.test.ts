@@ -41,7 +41,12 @@ describe('createCircuitBreaker', () => {
 
   test('OPEN refuses without calling fn, with BrokenCircuitError telling when to come back', async () => {
     const clock = createManualClock();
-    const breaker = createCircuitBreaker({ name: 'lmStudio', clock, failureThreshold: 1, resetTimeoutMs: 1_000 });
+    const breaker = createCircuitBreaker({
+      name: 'lmStudio',
+      clock,
+      failureThreshold: 1,
+      resetTimeoutMs: 1_000,
+    });
     await trip(breaker, 1);
     await clock.advance(250);
     let called = false;
@@ -52,7 +57,12 @@ describe('createCircuitBreaker', () => {
       .catch((e: unknown) => e);
     expect(called).toBe(false);
     expect(error).toBeInstanceOf(BrokenCircuitError);
-    expect(error).toMatchObject({ name: 'BrokenCircuitError', state: 'OPEN', retryAfterMs: 750, breaker: 'lmStudio' });
+    expect(error).toMatchObject({
+      name: 'BrokenCircuitError',
+      state: 'OPEN',
+      retryAfterMs: 750,
+      breaker: 'lmStudio',
+    });
     expect(breaker.metrics().rejectedCalls).toBe(1);
   });
 
@@ -70,7 +80,12 @@ describe('createCircuitBreaker', () => {
 
   test('HALF_OPEN closes after successThreshold trials and reopens on one failed trial', async () => {
     const clock = createManualClock();
-    const breaker = createCircuitBreaker({ clock, failureThreshold: 1, resetTimeoutMs: 100, successThreshold: 2 });
+    const breaker = createCircuitBreaker({
+      clock,
+      failureThreshold: 1,
+      resetTimeoutMs: 100,
+      successThreshold: 2,
+    });
     await trip(breaker, 1);
     await clock.advance(100);
     await breaker.execute(succeed);
@@ -97,7 +112,9 @@ describe('createCircuitBreaker', () => {
       failureThreshold: 1,
       isFailure: (error) => !(error instanceof TypeError),
     });
-    await expect(breaker.execute(() => Promise.reject(new TypeError('bad input')))).rejects.toBeInstanceOf(TypeError);
+    await expect(breaker.execute(() => Promise.reject(new TypeError('bad input')))).rejects.toBeInstanceOf(
+      TypeError,
+    );
     expect(breaker.state).toBe('CLOSED');
     expect(breaker.metrics()).toMatchObject({ totalSuccesses: 1, totalFailures: 0 });
   });
@@ -147,7 +164,12 @@ describe('createCircuitBreaker', () => {
 
   test('metrics: time in each state includes the current period; history keeps the last 100', async () => {
     const clock = createManualClock();
-    const breaker = createCircuitBreaker({ clock, failureThreshold: 1, resetTimeoutMs: 10, successThreshold: 1 });
+    const breaker = createCircuitBreaker({
+      clock,
+      failureThreshold: 1,
+      resetTimeoutMs: 10,
+      successThreshold: 1,
+    });
     await clock.advance(5);
     for (let i = 0; i < 40; i++) {
       await trip(breaker, 1);

@@ -22,7 +22,10 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     }),
   },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('finish' as const), index: fc.nat(20) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 300 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 300 }) }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
 );
 
@@ -53,13 +56,19 @@ describe('circuit breaker invariants under random calls, outcomes and clock adva
           let overAdmissions = 0;
           let finished = 0;
 
-          const inFlightTrials = () => pending.filter((c) => !c.done && c.halfOpen && c.period === period).length;
+          const inFlightTrials = () =>
+            pending.filter((c) => !c.done && c.halfOpen && c.period === period).length;
 
           for (const step of commands) {
             if (step.kind === 'call') {
               const call = breaker.execute(() => {
                 admitted++;
-                const entry = { settle: () => {}, period, halfOpen: breaker.state === 'HALF_OPEN', done: false };
+                const entry = {
+                  settle: () => {},
+                  period,
+                  halfOpen: breaker.state === 'HALF_OPEN',
+                  done: false,
+                };
                 if (step.sync) {
                   entry.done = true;
                   if (step.fails) throw new Error('sync failure');
@@ -140,7 +149,13 @@ describe('retry invariants under random policies, failures and aborts', () => {
               if (attempts <= failuresBeforeSuccess) throw new Error(`failure ${attempts}`);
               return 'ok';
             },
-            { ...policy, clock, random, signal: controller.signal, onRetry: ({ delayMs }) => delays.push(delayMs) },
+            {
+              ...policy,
+              clock,
+              random,
+              signal: controller.signal,
+              onRetry: ({ delayMs }) => delays.push(delayMs),
+            },
           ).then(
             () => {
               outcome = 'ok';
@@ -159,10 +174,13 @@ describe('retry invariants under random policies, failures and aborts', () => {
           delays.forEach((delay, k) => {
             const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** k);
             expect(delay).toBeGreaterThanOrEqual(exponential * (1 - policy.jitter) - 1e-9);
-            expect(delay).toBeLessThanOrEqual(Math.min(policy.maxDelayMs, exponential * (1 + policy.jitter)) + 1e-9);
+            expect(delay).toBeLessThanOrEqual(
+              Math.min(policy.maxDelayMs, exponential * (1 + policy.jitter)) + 1e-9,
+            );
           });
           if (outcome === 'ok') expect(attempts).toBe(failuresBeforeSuccess + 1);
-          if (outcome === 'failed') expect(attempts).toBe(Math.min(failuresBeforeSuccess, 1 + policy.maxRetries));
+          if (outcome === 'failed')
+            expect(attempts).toBe(Math.min(failuresBeforeSuccess, 1 + policy.maxRetries));
           // Nothing but the abort timer (if it has not fired yet) may remain.
           controller.abort('abort');
           await settle();

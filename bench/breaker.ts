@@ -1,0 +1,197 @@
+/*
+ * Breaker and retry benchmark: our breaker beside cockatiel and opossum in one process, ns per
+ * awaited call and the ratio to a bare `await fn()`, OPEN fast-fail, heap per breaker, and heap growth
+ * over a million calls. Every number printed is measured by this run. Alone: `npx tsx --expose-gc bench/breaker.ts`.
+ */
+import { pathToFileURL } from 'node:url';
+import {
+  ConsecutiveBreaker,
+  circuitBreaker,
+  retry as cockatielRetry,
+  ExponentialBackoff,
+  handleAll,
+  wrap,
+} from 'cockatiel';
+import Opossum from 'opossum';
+import { createCircuitBreaker } from '../src/reliability/breaker.js';
+import { retry } from '../src/reliability/retry.js';
+import { formatTable, gc, heapUsed } from './table.js';
+
+const ROUNDS = 9;
+const OPS = 100_000;
+
+type Case = { name: string; run: () => Promise<unknown> };
+
+async function loop(run: () => Promise<unknown>, ops: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ops; i++) await run();
+  return Number(process.hrtime.bigint() - start) / ops;
+}
+
+/**
+ * Median ns per awaited call of each case. Rounds are interleaved (every case once per round), so a
+ * load spike on the machine falls on all cases alike instead of on whichever ran at that moment.
+ */
+async function nsPerOp(cases: Case[]): Promise<number[]> {
+  for (const c of cases) await loop(c.run, 20_000); // warm up
+  const samples = cases.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, c] of cases.entries()) samples[i]?.push(await loop(c.run, OPS));
+  }
+  return samples.map((s) => {
+    s.sort((x, y) => x - y);
+    return s[Math.floor(s.length / 2)] as number;
+  });
+}
+
+const value = async () => 1;
+const failing = async () => {
+  throw new Error('down');
+};
+
+async function throughput(): Promise<void> {
+  const ours = createCircuitBreaker({ name: 'bench' });
+  const cockatiel = circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) });
+  const opossum = new Opossum(value, { timeout: false, resetTimeout: 30_000 });
+  const oursForRetry = createCircuitBreaker({ name: 'bench-retry' });
+  const cockatielRetryBreaker = wrap(
+    cockatielRetry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
+    circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) }),
+  );
+
+  const openOurs = createCircuitBreaker({ name: 'open', failureThreshold: 1 });
+  await openOurs.execute(failing).catch(() => {});
+  const openCockatiel = circuitBreaker(handleAll, {
+    halfOpenAfter: 30_000,
+    breaker: new ConsecutiveBreaker(1),
+  });
+  await openCockatiel.execute(failing).catch(() => {});
+  const openOpossum = new Opossum(failing, {
+    timeout: false,
+    resetTimeout: 30_000,
+    volumeThreshold: 0,
+    errorThresholdPercentage: 1,
+  });
+  await openOpossum.fire().catch(() => {});
+  if (openOurs.state !== 'OPEN' || !openOpossum.opened) throw new Error('bench setup: breakers did not open');
+  openOpossum.on('reject', () => {});
+  const swallow = (p: Promise<unknown>) => p.catch(() => undefined);
+
+  const cases: Case[] = [
+    { name: 'bare await fn()', run: () => value() },
+    { name: 'webmcp-bridge breaker.execute', run: () => ours.execute(value) },
+    { name: 'cockatiel circuitBreaker(ConsecutiveBreaker(5))', run: () => cockatiel.execute(value) },
+    { name: 'opossum fire() (timeout off)', run: () => opossum.fire() },
+    { name: 'webmcp-bridge retry(breaker.execute)', run: () => retry(() => oursForRetry.execute(value)) },
+    { name: 'cockatiel wrap(retry, breaker)', run: () => cockatielRetryBreaker.execute(value) },
+    { name: 'OPEN fast-fail: webmcp-bridge', run: () => swallow(openOurs.execute(value)) },
+    { name: 'OPEN fast-fail: cockatiel', run: () => swallow(openCockatiel.execute(value)) },
+    { name: 'OPEN fast-fail: opossum', run: () => swallow(openOpossum.fire()) },
+  ];
+  const medians = await nsPerOp(cases);
+  const results = cases.map((c, i) => ({ name: c.name, ns: medians[i] as number }));
+  const bare = results[0]?.ns ?? 1;
+  console.log(
+    formatTable(
+      `Success path and fast-fail (median of ${ROUNDS} rounds × ${OPS.toLocaleString('en')} awaited calls)`,
+      ['case', 'ns/op', '× bare await'],
+      results.map((r) => [r.name, r.ns.toFixed(0), (r.ns / bare).toFixed(2)]),
+    ),
+  );
+  for (const b of [ours, oursForRetry, openOurs]) b.stop();
+  opossum.shutdown();
+  openOpossum.shutdown();
+}
+
+async function heapPerBreaker(): Promise<void> {
+  const count = 10_000;
+  const measure = async (create: () => unknown, dispose: (x: unknown) => void) => {
+    await gc();
+    const before = heapUsed();
+    const kept: unknown[] = [];
+    for (let i = 0; i < count; i++) kept.push(create());
+    await gc();
+    const bytes = (heapUsed() - before) / count;
+    for (const item of kept) dispose(item);
+    kept.length = 0;
+    await gc();
+    return bytes;
+  };
+  const rows = [
+    [
+      'webmcp-bridge (started actor)',
+      await measure(
+        () => createCircuitBreaker(),
+        (b) => (b as ReturnType<typeof createCircuitBreaker>).stop(),
+      ),
+    ],
+    [
+      'cockatiel',
+      await measure(
+        () => circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) }),
+        () => {},
+      ),
+    ],
+    [
+      'opossum',
+      await measure(
+        () => new Opossum(value, { timeout: false }),
+        (b) => (b as Opossum).shutdown(),
+      ),
+    ],
+  ] as const;
+  console.log(
+    formatTable(
+      `Heap per breaker (${count.toLocaleString('en')} kept alive, after GC)`,
+      ['library', 'bytes', 'KB'],
+      rows.map(([name, bytes]) => [name, bytes.toFixed(0), (bytes / 1024).toFixed(2)]),
+    ),
+  );
+}
+
+async function heapGrowth(): Promise<void> {
+  const calls = 1_000_000;
+  const breaker = createCircuitBreaker({ name: 'soak', resetTimeoutMs: 1 });
+  let seed = 42;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (let i = 0; i < 10_000; i++) await breaker.execute(random() < 0.3 ? failing : value).catch(() => {});
+  await gc();
+  const before = heapUsed();
+  for (let i = 0; i < calls; i++) {
+    await breaker.execute(random() < 0.3 ? failing : value).catch(() => {});
+    if (i % 50_000 === 0) await new Promise((resolve) => setTimeout(resolve, 2)); // let OPEN time out
+  }
+  await gc();
+  const growth = heapUsed() - before;
+  const m = breaker.metrics();
+  console.log(
+    formatTable(
+      `Heap growth over ${calls.toLocaleString('en')} calls with random outcomes (30 % failures), after GC`,
+      ['growth bytes', 'growth KB', 'successes', 'failures', 'rejected', 'trips'],
+      [
+        [
+          growth.toFixed(0),
+          (growth / 1024).toFixed(1),
+          m.totalSuccesses,
+          m.totalFailures,
+          m.rejectedCalls,
+          m.tripsCount,
+        ].map(String),
+      ],
+    ),
+  );
+  breaker.stop();
+}
+
+export async function runBreakerBench(): Promise<void> {
+  await throughput();
+  await heapPerBreaker();
+  await heapGrowth();
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runBreakerBench();
+}

@@ -1,0 +1,20 @@
+/*
+ * `npm run bench`: every benchmark in one run, each printing its own tables. Run with --expose-gc.
+ * `BENCH=breaker` (or `socket`) runs one part.
+ */
+import { runBreakerBench } from './breaker.js';
+import { runSocketBench } from './socket.js';
+
+const parts: Record<string, () => Promise<void>> = { breaker: runBreakerBench, socket: runSocketBench };
+const selected = (process.env.BENCH ?? Object.keys(parts).join(',')).split(',');
+console.log(`# webmcp-bridge benchmarks — ${new Date().toISOString()}`);
+console.log(
+  `Node ${process.version}, ${process.platform}/${process.arch}, ${(await import('node:os')).cpus().length} cores`,
+);
+for (const name of selected) {
+  const run = parts[name.trim()];
+  if (!run) throw new Error(`unknown benchmark part "${name}"; known: ${Object.keys(parts).join(', ')}`);
+  console.log(`\n## ${name.trim()}`);
+  await run();
+}
+process.exit(0);
