@@ -1,0 +1,211 @@
+/*
+ * Node-only: loads the bridge configuration from `webmcp-bridge.config.json` (or `--config FILE`), the
+ * environment and explicit overrides, in that order of precedence (later wins), validated with zod.
+ * A bad value throws `ConfigError` naming the key, e.g. `backends.lmStudio.url: expected a URL`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { BACKEND_ENV_KEYS, DEFAULT_BACKENDS } from './bridge/defaults.js';
+import { ConfigError } from './bridge/errors.js';
+import type { BackendConfig, BridgeConfig } from './bridge/types.js';
+
+/** Looked for in the working directory when no `--config FILE` is given. */
+export const CONFIG_FILE_NAME = 'webmcp-bridge.config.json';
+
+const EXPECTED_URL = 'expected a URL';
+
+const urlSchema = z.string({ error: EXPECTED_URL }).refine(
+  (value) => {
+    try {
+      new URL(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: EXPECTED_URL },
+);
+
+const backendSchema = z.strictObject({
+  kind: z.enum(['websocket', 'http'], { error: "expected 'websocket' or 'http'" }).optional(),
+  url: urlSchema.optional(),
+  critical: z.boolean({ error: 'expected true or false' }).optional(),
+  enabled: z.boolean({ error: 'expected true or false' }).optional(),
+  options: z.record(z.string(), z.unknown(), { error: 'expected an object' }).optional(),
+});
+
+/** The serializable part of `BridgeConfig`: what a config file may contain. */
+export const configFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  backends: z.record(z.string(), backendSchema, { error: 'expected an object' }).optional(),
+  healthCheckIntervalMs: z
+    .number({ error: 'expected a positive number of milliseconds' })
+    .positive({ error: 'expected a positive number of milliseconds' })
+    .optional(),
+  healthCheckJitter: z
+    .number({ error: 'expected a number in [0, 1)' })
+    .min(0, { error: 'expected a number in [0, 1)' })
+    .lt(1, { error: 'expected a number in [0, 1)' })
+    .optional(),
+  surface: z.boolean({ error: 'expected true or false' }).optional(),
+  maxPromptChars: z
+    .number({ error: 'expected a positive integer' })
+    .int({ error: 'expected a positive integer' })
+    .positive({ error: 'expected a positive integer' })
+    .optional(),
+  agentId: z
+    .string({ error: 'expected a string' })
+    .min(1, { error: 'expected a non-empty string' })
+    .optional(),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+export interface LoadConfigOptions {
+  /** Config file to read (`--config FILE`); it must exist. Default: `webmcp-bridge.config.json` in `cwd`, if present. */
+  file?: string;
+  /** Command-line arguments to take `--config FILE` / `--config=FILE` from (when `file` is not given). */
+  argv?: readonly string[];
+  /** Default `process.cwd()`. */
+  cwd?: string;
+  /** Default `process.env`. Reads `WEBMCP_BRIDGE_<EVOLUTION|AGENTS|A2A|LMSTUDIO>_URL` and `WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS`. */
+  env?: Record<string, string | undefined>;
+  /** Applied last (not validated beyond what `createBridge` checks). */
+  overrides?: BridgeConfig;
+}
+
+function keyOf(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(config)' : path.map(String).join('.');
+}
+
+function validate(value: unknown, where: string): ConfigFile {
+  const parsed = configFileSchema.safeParse(value);
+  if (parsed.success) {
+    if (parsed.data.backends) checkSchemes(parsed.data.backends as Record<string, BackendConfig>, where);
+    return parsed.data;
+  }
+  const issue = parsed.error.issues[0];
+  if (!issue) throw new ConfigError('(config)', `invalid ${where}`);
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+  const problem = issue.code === 'unrecognized_keys' ? 'unknown setting' : issue.message;
+  throw new ConfigError(keyOf(path), `${problem} (${where})`);
+}
+
+/** The URL's scheme fits the backend's kind: ws/wss for sockets, http/https for HTTP backends. */
+function checkSchemes(backends: Record<string, BackendConfig>, where: string): void {
+  for (const [name, backend] of Object.entries(backends)) {
+    if (backend.url === undefined) continue;
+    const kind = backend.kind ?? DEFAULT_BACKENDS[name]?.kind;
+    const protocol = new URL(backend.url).protocol;
+    if (kind === 'websocket' && protocol !== 'ws:' && protocol !== 'wss:')
+      throw new ConfigError(`backends.${name}.url`, `expected a ws:// or wss:// URL (${where})`);
+    if (kind === 'http' && protocol !== 'http:' && protocol !== 'https:')
+      throw new ConfigError(`backends.${name}.url`, `expected an http:// or https:// URL (${where})`);
+  }
+}
+
+function configPathFrom(argv: readonly string[] | undefined): string | undefined {
+  if (!argv) return undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--config') {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--'))
+        throw new ConfigError('--config', 'expected a file name');
+      return next;
+    }
+    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  return undefined;
+}
+
+function readFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('--config', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError('(config)', `${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return validate(json, path);
+}
+
+function fromEnv(env: Record<string, string | undefined>): ConfigFile {
+  const config: ConfigFile = {};
+  for (const [name, key] of Object.entries(BACKEND_ENV_KEYS)) {
+    const variable = `WEBMCP_BRIDGE_${key}_URL`;
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    const checked = validate({ backends: { [name]: { url: value } } }, `from ${variable}`);
+    config.backends = { ...(config.backends ?? {}), ...(checked.backends ?? {}) };
+  }
+  const interval = env.WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS;
+  if (interval !== undefined && interval !== '') {
+    const number = Number(interval);
+    config.healthCheckIntervalMs = validate(
+      { healthCheckIntervalMs: Number.isNaN(number) ? interval : number },
+      'from WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS',
+    ).healthCheckIntervalMs;
+  }
+  return config;
+}
+
+function mergeBackends(
+  ...layers: (Record<string, BackendConfig> | undefined)[]
+): Record<string, BackendConfig> | undefined {
+  let merged: Record<string, BackendConfig> | undefined;
+  for (const layer of layers) {
+    if (!layer) continue;
+    merged ??= {};
+    for (const [name, backend] of Object.entries(layer)) {
+      const before = merged[name] ?? {};
+      merged[name] = {
+        ...before,
+        ...backend,
+        ...(before.options || backend.options
+          ? { options: { ...(before.options ?? {}), ...(backend.options ?? {}) } }
+          : {}),
+      };
+    }
+  }
+  return merged;
+}
+
+/**
+ * Reads the configuration: `file` (or `--config FILE` in `argv`, or `webmcp-bridge.config.json` in
+ * `cwd` when present), then the environment, then `overrides`. Throws `ConfigError` naming the key
+ * at fault. The result is ready for `createBridge`.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const explicit = options.file ?? configPathFrom(options.argv);
+  let file: ConfigFile = {};
+  if (explicit !== undefined) file = readFile(resolve(cwd, explicit));
+  else {
+    const fallback = resolve(cwd, CONFIG_FILE_NAME);
+    if (existsSync(fallback)) file = readFile(fallback);
+  }
+  const environment = fromEnv(env);
+  const overrides = options.overrides ?? {};
+  const { $schema: _schema, backends: fileBackends, ...fileRest } = file;
+  const backends = mergeBackends(
+    fileBackends as Record<string, BackendConfig> | undefined,
+    environment.backends as Record<string, BackendConfig> | undefined,
+    overrides.backends,
+  );
+  if (options.overrides?.backends) checkSchemes(options.overrides.backends, 'overrides');
+  const { backends: _envBackends, $schema: _envSchema, ...envRest } = environment;
+  return {
+    ...fileRest,
+    ...envRest,
+    ...overrides,
+    ...(backends ? { backends } : {}),
+  } as BridgeConfig;
+}
