@@ -2,7 +2,10 @@ export type { BackoffOptions } from '../machines/backoff.js';
 export { backoffDelay } from '../machines/backoff.js';
 export { type BreakerContext, type BreakerEvent, breakerMachine } from '../machines/breaker.machine.js';
 export { type RetryContext, type RetryMachineInput, retryMachine } from '../machines/retry.machine.js';
+export * from './backends/http-index.js';
+export * from './backends/index.js';
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.js';
+export { toMermaid } from './diagram/mermaid.js';
 export {
   type BreakerState,
   type BreakerTransition,
