@@ -1,0 +1,83 @@
+/** Shared by the end-to-end tests: the lab, a config file with short timings, waiting. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Lab } from '../../src/lab/index.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+/** tsx's CLI, run with this Node: `node <TSX_CLI> src/cli.ts …`. */
+export const TSX_CLI = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+
+/** `WEBMCP_BRIDGE_*_URL` pointing at `lab`. */
+export function labEnv(lab: Lab): Record<string, string> {
+  return {
+    WEBMCP_BRIDGE_EVOLUTION_URL: lab.urls.evolution,
+    WEBMCP_BRIDGE_AGENTS_URL: lab.urls.agents,
+    WEBMCP_BRIDGE_A2A_URL: lab.urls.a2a,
+    WEBMCP_BRIDGE_LMSTUDIO_URL: lab.urls.lmStudio,
+  };
+}
+
+/** The parent's environment (strings only) without any bridge variable, plus `extra`. */
+export function childEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('WEBMCP_BRIDGE_')) env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/**
+ * Writes a config file with short timings so that trips and recoveries take seconds, not 30 s:
+ * sockets reconnect within 50 ms and their breakers retry after 1 s; LM Studio is probed every
+ * 300 ms, each call is tried twice, its breaker opens after 4 failures and half-opens after 1.5 s.
+ */
+export function writeFastConfig(extra: Record<string, unknown> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'webmcp-bridge-e2e-'));
+  const file = join(dir, 'webmcp-bridge.config.json');
+  const socket = {
+    options: { retry: { maxRetries: 2, baseDelayMs: 20, maxDelayMs: 50 }, breaker: { resetTimeoutMs: 1000 } },
+  };
+  const config = {
+    healthCheckIntervalMs: 500,
+    backends: {
+      evolution: socket,
+      agents: socket,
+      a2a: socket,
+      lmStudio: {
+        options: {
+          probeIntervalMs: 300,
+          retry: { maxRetries: 1, baseDelayMs: 20, maxDelayMs: 50 },
+          breaker: { failureThreshold: 4, resetTimeoutMs: 1500, resetJitter: 0 },
+        },
+      },
+    },
+    ...extra,
+  };
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+/** Polls `check` every 50 ms until it returns a truthy value; throws after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs: number,
+  what: string,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
