@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { breakerMachine } from '../machines/breaker.machine.js';
+import { bridgeMachine } from '../machines/bridge.machine.js';
 import { httpMachine } from '../machines/http.machine.js';
 import { retryMachine } from '../machines/retry.machine.js';
 import { socketMachine } from '../machines/socket.machine.js';
@@ -17,6 +18,7 @@ export const diagramMachines: Record<string, AnyStateMachine> = {
   retry: retryMachine,
   socket: socketMachine,
   http: httpMachine,
+  bridge: bridgeMachine,
 };
 
 const README = new URL('../README.md', import.meta.url);

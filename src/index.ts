@@ -4,6 +4,7 @@ export { type BreakerContext, type BreakerEvent, breakerMachine } from '../machi
 export { type RetryContext, type RetryMachineInput, retryMachine } from '../machines/retry.machine.js';
 export * from './backends/http-index.js';
 export * from './backends/index.js';
+export * from './bridge/index.js';
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.js';
 export { toMermaid } from './diagram/mermaid.js';
 export {

@@ -1,0 +1,98 @@
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
+
+interface TransitionJSON {
+  target?: string[];
+  guard?: string | { type: string };
+  delay?: string | number;
+  eventType: string;
+}
+
+interface StateJSON {
+  id: string;
+  key: string;
+  type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
+  initial?: { target: string[] };
+  states: Record<string, StateJSON>;
+  on: Record<string, TransitionJSON[]>;
+  invoke: { id: string; src: string }[];
+}
+
+/** `xstate.after.backoff.retry.waiting` → `after(backoff)`; invoke events likewise. */
+export function eventLabel(eventType: string, delay?: string | number): string {
+  if (eventType.startsWith('xstate.after.')) return `after(${delay ?? eventType.split('.')[2]})`;
+  if (eventType.startsWith('xstate.done.actor.')) return `done(${eventType.slice('xstate.done.actor.'.length)})`;
+  if (eventType.startsWith('xstate.error.actor.')) return `error(${eventType.slice('xstate.error.actor.'.length)})`;
+  return eventType === '' ? 'always' : eventType;
+}
+
+const nodeId = (ref: string | { id: string }) =>
+  (typeof ref === 'string' ? ref : ref.id).replace(/^#/, '').replace(/[^A-Za-z0-9_]/g, '_');
+
+function guardName(guard: TransitionJSON['guard']): string | undefined {
+  if (!guard) return undefined;
+  return typeof guard === 'string' ? guard : guard.type;
+}
+
+/**
+ * Renders a machine as a Mermaid `stateDiagram-v2`, from `machine.toJSON()` (states, events, guards
+ * and delay names), plus eventless (`always`) transitions, which `toJSON()` leaves out, read from the
+ * state nodes. Targetless transitions are drawn as self-loops; root-level transitions from every
+ * top-level state that is not final.
+ */
+export function toMermaid(machine: AnyStateMachine): string {
+  const root = machine.toJSON() as unknown as StateJSON;
+  const nodes = new Map<string, AnyStateNode>();
+  const collect = (node: AnyStateNode) => {
+    nodes.set(node.id, node);
+    for (const child of Object.values(node.states) as AnyStateNode[]) collect(child);
+  };
+  collect(machine.root);
+
+  const lines = ['stateDiagram-v2'];
+  const edges: string[] = [];
+  const edge = (from: string, t: TransitionJSON, indent: string) => {
+    const label = [eventLabel(t.eventType, t.delay), guardName(t.guard) ? `[${guardName(t.guard)}]` : '']
+      .filter(Boolean)
+      .join(' ');
+    const targets = t.target?.length ? t.target : [`#${from}`];
+    for (const target of targets) edges.push(`${indent}${nodeId(from)} --> ${nodeId(target)}: ${label}`);
+  };
+  const always = (state: StateJSON): TransitionJSON[] =>
+    (nodes.get(state.id)?.always ?? []).map((t) => ({
+      eventType: '',
+      target: (t.target ?? []).map((n) => `#${n.id}`),
+      ...(typeof t.guard === 'string' ? { guard: t.guard } : t.guard ? { guard: t.guard as { type: string } } : {}),
+    }));
+
+  const render = (state: StateJSON, indent: string) => {
+    const children = Object.values(state.states);
+    const first = state.initial?.target?.[0] as string | { id: string } | undefined;
+    const initial = typeof first === 'object' ? first.id : first;
+    if (state.type === 'compound' && initial) edges.push(`${indent}[*] --> ${nodeId(initial)}`);
+    children.forEach((child, index) => {
+      if (state.type === 'parallel' && index > 0) lines.push(`${indent}--`);
+      const id = nodeId(child.id);
+      lines.push(`${indent}state "${child.key}" as ${id}`);
+      if (child.invoke.length) lines.push(`${indent}${id}: invoke ${child.invoke.map((i) => i.id).join(', ')}`);
+      if (Object.keys(child.states).length) {
+        lines.push(`${indent}state ${id} {`);
+        const saved = edges.length;
+        render(child, `${indent}  `);
+        lines.push(...edges.splice(saved));
+        lines.push(`${indent}}`);
+      }
+      if (child.type === 'final') edges.push(`${indent}${id} --> [*]`);
+      for (const transitions of Object.values(child.on)) for (const t of transitions) edge(child.id, t, indent);
+      for (const t of always(child)) edge(child.id, t, indent);
+    });
+  };
+  render(root, '  ');
+  for (const transitions of Object.values(root.on)) {
+    for (const t of transitions) {
+      for (const child of Object.values(root.states)) {
+        if (child.type !== 'final') edge(child.id, { ...t, target: t.target?.length ? t.target : [`#${child.id}`] }, '  ');
+      }
+    }
+  }
+  return [...lines, ...edges].join('\n');
+}

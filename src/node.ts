@@ -1,0 +1,11 @@
+/**
+ * Node-only additions to the package entry: `ws` for sockets, config files and the environment,
+ * the MCP server, and the lab backends.
+ */
+
+export { createNodeSocketBackend, NodeWebSocket } from './backends/node-websocket.js';
+export { createNodeBridge } from './bridge/node.js';
+export { loadConfig } from './config.js';
+export * from './index.js';
+export { startLab } from './lab/index.js';
+export { createMcpServer } from './mcp/server.js';
