@@ -1,0 +1,41 @@
+/**
+ * Test page: the browser build of the bridge (native WebSocket and fetch) with its tools registered
+ * on `document.modelContext` by the WebMCP polyfill. Backend URLs come from the query string
+ * (`?evolution=ws://…&agents=…&a2a=…&lmStudio=http://…`).
+ */
+import { initializeWebMCPPolyfill } from '@mcp-b/webmcp-polyfill';
+import { createBridge } from '../../../src/bridge/index.js';
+import type { BackendConfig, Bridge } from '../../../src/bridge/types.js';
+import { registerWebMcpTools, type WebMcpRegistration } from '../../../src/webmcp/register.js';
+
+declare global {
+  interface Window {
+    bridge?: Bridge;
+    registration?: WebMcpRegistration;
+    pageError?: string;
+  }
+}
+
+const status = document.getElementById('status') as HTMLElement;
+
+async function boot(): Promise<void> {
+  initializeWebMCPPolyfill({ installTestingShim: true });
+  const params = new URLSearchParams(location.search);
+  const backends: Record<string, BackendConfig> = {};
+  for (const name of ['evolution', 'agents', 'a2a', 'lmStudio']) {
+    const url = params.get(name);
+    if (url) backends[name] = { url };
+  }
+  const bridge = createBridge({ backends, logger: { warn: () => {} } });
+  await bridge.start();
+  const registration = registerWebMcpTools(bridge);
+  await registration.ready;
+  window.bridge = bridge;
+  window.registration = registration;
+  status.textContent = 'ready';
+}
+
+boot().catch((error: unknown) => {
+  window.pageError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  status.textContent = `error: ${window.pageError}`;
+});
