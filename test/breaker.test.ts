@@ -137,7 +137,14 @@ describe('createCircuitBreaker', () => {
     const breaker = createCircuitBreaker({ clock: createManualClock() });
     const controller = new AbortController();
     let seen: AbortSignal | undefined;
-    expect(await breaker.execute((signal) => ((seen = signal), 7), { signal: controller.signal })).toBe(7);
+    const value = await breaker.execute(
+      (signal) => {
+        seen = signal;
+        return 7;
+      },
+      { signal: controller.signal },
+    );
+    expect(value).toBe(7);
     expect(seen).toBe(controller.signal);
     await expect(
       breaker.execute(() => {

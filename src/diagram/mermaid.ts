@@ -20,8 +20,10 @@ interface StateJSON {
 /** `xstate.after.backoff.retry.waiting` → `after(backoff)`; invoke events likewise. */
 export function eventLabel(eventType: string, delay?: string | number): string {
   if (eventType.startsWith('xstate.after.')) return `after(${delay ?? eventType.split('.')[2]})`;
-  if (eventType.startsWith('xstate.done.actor.')) return `done(${eventType.slice('xstate.done.actor.'.length)})`;
-  if (eventType.startsWith('xstate.error.actor.')) return `error(${eventType.slice('xstate.error.actor.'.length)})`;
+  if (eventType.startsWith('xstate.done.actor.'))
+    return `done(${eventType.slice('xstate.done.actor.'.length)})`;
+  if (eventType.startsWith('xstate.error.actor.'))
+    return `error(${eventType.slice('xstate.error.actor.'.length)})`;
   return eventType === '' ? 'always' : eventType;
 }
 
@@ -61,7 +63,11 @@ export function toMermaid(machine: AnyStateMachine): string {
     (nodes.get(state.id)?.always ?? []).map((t) => ({
       eventType: '',
       target: (t.target ?? []).map((n) => `#${n.id}`),
-      ...(typeof t.guard === 'string' ? { guard: t.guard } : t.guard ? { guard: t.guard as { type: string } } : {}),
+      ...(typeof t.guard === 'string'
+        ? { guard: t.guard }
+        : t.guard
+          ? { guard: t.guard as { type: string } }
+          : {}),
     }));
 
   const render = (state: StateJSON, indent: string) => {
@@ -73,7 +79,8 @@ export function toMermaid(machine: AnyStateMachine): string {
       if (state.type === 'parallel' && index > 0) lines.push(`${indent}--`);
       const id = nodeId(child.id);
       lines.push(`${indent}state "${child.key}" as ${id}`);
-      if (child.invoke.length) lines.push(`${indent}${id}: invoke ${child.invoke.map((i) => i.id).join(', ')}`);
+      if (child.invoke.length)
+        lines.push(`${indent}${id}: invoke ${child.invoke.map((i) => i.id).join(', ')}`);
       if (Object.keys(child.states).length) {
         lines.push(`${indent}state ${id} {`);
         const saved = edges.length;
@@ -82,7 +89,8 @@ export function toMermaid(machine: AnyStateMachine): string {
         lines.push(`${indent}}`);
       }
       if (child.type === 'final') edges.push(`${indent}${id} --> [*]`);
-      for (const transitions of Object.values(child.on)) for (const t of transitions) edge(child.id, t, indent);
+      for (const transitions of Object.values(child.on))
+        for (const t of transitions) edge(child.id, t, indent);
       for (const t of always(child)) edge(child.id, t, indent);
     });
   };
@@ -90,7 +98,8 @@ export function toMermaid(machine: AnyStateMachine): string {
   for (const transitions of Object.values(root.on)) {
     for (const t of transitions) {
       for (const child of Object.values(root.states)) {
-        if (child.type !== 'final') edge(child.id, { ...t, target: t.target?.length ? t.target : [`#${child.id}`] }, '  ');
+        if (child.type !== 'final')
+          edge(child.id, { ...t, target: t.target?.length ? t.target : [`#${child.id}`] }, '  ');
       }
     }
   }
