@@ -55,9 +55,14 @@ Options:
   -h, --help         show this help
 `;
 
+function logLine(level: string, message: string, details?: Record<string, unknown>): string {
+  return `[${level}] ${message}${details ? ` ${JSON.stringify(details)}` : ''}\n`;
+}
+
+/** Bridge logs for `serve`: stderr only (in stdio mode stdout carries the protocol). */
 function stderrLogger(io: CliIO): BridgeLogger {
   const line = (level: string) => (message: string, details?: Record<string, unknown>) =>
-    io.stderr(`[${level}] ${message}${details ? ` ${JSON.stringify(details)}` : ''}\n`);
+    io.stderr(logLine(level, message, details));
   return { warn: line('warn'), error: line('error'), info: line('info') };
 }
 
@@ -207,19 +212,26 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
     configOf(io, options.config as string | undefined);
 
     const token = (options.token as string | undefined) ?? io.env.WEBMCP_BRIDGE_LAB_TOKEN;
+    const live = liveLine(io);
     const lab: Lab = await startLab({
       wsPort: port('ws-port', 8765) as number,
       httpPort: port('http-port', 1234) as number,
       ...(port('control-port', undefined) === undefined ? {} : { controlPort: port('control-port', 0) }),
       ...(token ? { token } : {}),
-      logger: { warn: (m) => io.stderr(`[lab] ${m}\n`), error: (m) => io.stderr(`[lab] ${m}\n`) },
+      logger: {
+        warn: (message, details) => live.log(logLine('lab warn', message, details)),
+        error: (message, details) => live.log(logLine('lab error', message, details)),
+      },
     });
     let bridge: Bridge | undefined;
     let server: Awaited<ReturnType<typeof startMcpHttpServer>> | undefined;
     let unsubscribe: (() => void) | undefined;
     try {
       const config = configOf(io, options.config as string | undefined, {
-        logger: stderrLogger(io),
+        logger: {
+          warn: (message, details) => live.log(logLine('warn', message, details)),
+          error: (message, details) => live.log(logLine('error', message, details)),
+        },
         backends: {
           evolution: { url: lab.urls.evolution },
           agents: { url: lab.urls.agents },
@@ -253,9 +265,8 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
           '',
         ].join('\n'),
       );
-      const live = liveLine(io);
-      live(formatHealthSummary(bridge.health()));
-      unsubscribe = bridge.onHealthChange((report) => live(formatHealthSummary(report)));
+      live.update(formatHealthSummary(bridge.health()));
+      unsubscribe = bridge.onHealthChange((report) => live.update(formatHealthSummary(report)));
       const why = await untilStopped(io);
       if (io.isTTY) io.stdout('\n');
       io.stdout(`stopping (${why})…\n`);
@@ -270,14 +281,28 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
   });
 }
 
-/** Writes a status line: rewritten in place on a terminal, a new line per change otherwise. */
-function liveLine(io: CliIO): (text: string) => void {
+/**
+ * The terminal's status line: rewritten in place on a terminal, a new line per change otherwise.
+ * `log` prints a message above it (on a terminal: clears the line, prints, draws it again).
+ */
+function liveLine(io: CliIO): { update(text: string): void; log(text: string): void } {
   let last = '';
-  return (text) => {
-    if (text === last) return;
-    last = text;
-    if (io.isTTY) io.stdout(`\r\x1b[2K${text}`);
-    else io.stdout(`${text}\n`);
+  return {
+    update(text) {
+      if (text === last) return;
+      last = text;
+      if (io.isTTY) io.stdout(`\r\x1b[2K${text}`);
+      else io.stdout(`${text}\n`);
+    },
+    log(text) {
+      if (!io.isTTY || last === '') {
+        io.stderr(text);
+        return;
+      }
+      io.stdout('\r\x1b[2K');
+      io.stderr(text);
+      io.stdout(last);
+    },
   };
 }
 
