@@ -1,0 +1,144 @@
+/*
+ * Bridge benchmark: the cost of `health()` with 4 and with 100 backends, and a tool call's overhead
+ * through the bridge compared with calling the same lab backend directly, in one run against the lab
+ * on 127.0.0.1. Alone: `npx tsx --expose-gc bench/bridge.ts`.
+ */
+import { pathToFileURL } from 'node:url';
+import { WebSocket } from 'ws';
+import type { BackendConfig, Bridge } from '../src/bridge/index.js';
+import { createNodeBridge } from '../src/bridge/node.js';
+import { startLab } from '../src/lab/index.js';
+import { formatTable } from './table.js';
+
+const quiet = { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} };
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('bench setup timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function nsPer(ops: number, fn: () => unknown): number {
+  for (let i = 0; i < Math.min(ops, 10_000); i++) fn();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ops; i++) fn();
+  return Number(process.hrtime.bigint() - start) / ops;
+}
+
+async function usPer(ops: number, fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 200; i++) await fn();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ops; i++) await fn();
+  return Number(process.hrtime.bigint() - start) / ops / 1_000;
+}
+
+export async function runBridgeBench(): Promise<void> {
+  const lab = await startLab({ wsPort: 0, httpPort: 0 });
+  const bridges: Bridge[] = [];
+  try {
+    const defaults: Record<string, BackendConfig> = {
+      evolution: { url: lab.urls.evolution },
+      agents: { url: lab.urls.agents },
+      a2a: { url: lab.urls.a2a },
+      lmStudio: { url: lab.urls.lmStudio },
+    };
+    const many: Record<string, BackendConfig> = { ...defaults };
+    for (let i = 0; i < 96; i++) many[`extra${i}`] = { kind: 'websocket', url: lab.urls.agents };
+
+    const healthRows: string[][] = [];
+    for (const [label, backends] of [
+      ['4 backends', defaults],
+      ['100 backends', many],
+    ] as const) {
+      const bridge = createNodeBridge({ backends, logger: quiet });
+      bridges.push(bridge);
+      await bridge.start();
+      await until(() =>
+        Object.values(bridge.health().backends).every(
+          (b) => b.state === 'CONNECTED' || b.state === 'UP' || b.kind === 'webmcp',
+        ),
+      );
+      const ns = nsPer(label === '4 backends' ? 200_000 : 20_000, () => bridge.health());
+      healthRows.push([label, `${(ns / 1_000).toFixed(2)}`]);
+    }
+    console.log(
+      formatTable('health() cost (all backends connected)', ['bridge', 'µs per health()'], healthRows),
+    );
+
+    const bridge = bridges[0] as Bridge;
+    const ops = 2_000;
+    const prompt = { prompt: 'hello lab', max_tokens: 16 };
+    const direct = await usPer(ops, async () => {
+      const response = await fetch(`${lab.urls.lmStudio}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'local',
+          messages: [{ role: 'user', content: prompt.prompt }],
+          max_tokens: 16,
+        }),
+      });
+      await response.json();
+    });
+    const viaBridge = await usPer(ops, async () => {
+      const result = await bridge.callTool('send_llm_prompt', prompt);
+      if (!result.success) throw new Error(`send_llm_prompt failed: ${result.error}`);
+    });
+
+    const socket = new WebSocket(lab.urls.evolution);
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    let next = 0;
+    const directEvolve = await usPer(ops, () => {
+      const requestId = `bench_${next++}`;
+      return new Promise<void>((resolve) => {
+        const onMessage = (data: Buffer) => {
+          if ((JSON.parse(String(data)) as { requestId?: string }).requestId !== requestId) return;
+          socket.off('message', onMessage);
+          resolve();
+        };
+        socket.on('message', onMessage);
+        socket.send(
+          JSON.stringify({ requestId, action: 'evolve', seed_shader: 'void main(){}', generations: 1 }),
+        );
+      });
+    });
+    socket.close();
+    const bridgeEvolve = await usPer(ops, async () => {
+      const result = await bridge.callTool('trigger_evolution', {
+        seed_shader: 'void main(){}',
+        generations: 1,
+      });
+      if (!result.success) throw new Error(`trigger_evolution failed: ${result.error}`);
+    });
+    console.log(
+      formatTable(
+        `Tool call through the bridge vs the backend called directly (${ops} sequential calls, lab on 127.0.0.1)`,
+        ['call', 'direct µs', 'through bridge µs', 'overhead µs'],
+        [
+          [
+            'send_llm_prompt (HTTP)',
+            direct.toFixed(1),
+            viaBridge.toFixed(1),
+            (viaBridge - direct).toFixed(1),
+          ],
+          [
+            'trigger_evolution (WebSocket)',
+            directEvolve.toFixed(1),
+            bridgeEvolve.toFixed(1),
+            (bridgeEvolve - directEvolve).toFixed(1),
+          ],
+        ],
+      ),
+    );
+  } finally {
+    for (const bridge of bridges) await bridge.stop();
+    await lab.stop();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runBridgeBench();
+  process.exit(0);
+}
