@@ -13,6 +13,7 @@ import { backoffDelay } from '../../machines/backoff.js';
 import { type RetryAttemptInput, retryMachine } from '../../machines/retry.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { DEFAULT_RETRY_POLICIES } from './policies.js';
+import type { RetryBudget } from './retry-budget.js';
 import type { RetryMetrics } from './retry-metrics.js';
 
 export interface RetryInfo {
@@ -46,6 +47,12 @@ export interface RetryOptions {
   metrics?: RetryMetrics;
   /** Called before each wait: the logging point. */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Retry budget shared by every retry against one backend: each `retry()` call counts one call, and
+   * each retry needs a grant (held until the retried attempt settles). Refused: stops, rejects with the
+   * last error.
+   */
+  budget?: RetryBudget;
   /** Receives XState inspection events of the retry actor (started only after a failed attempt). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
@@ -99,6 +106,7 @@ export function retry<T>(
   validate(options);
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(signal.reason);
+  options.budget?.onCall();
   let first: T | PromiseLike<T>;
   try {
     first = fn(0, signal ?? neverAborted);
@@ -162,19 +170,37 @@ function runMachine<T>(
   const operation = options.operation ?? 'default';
   const policy = DEFAULT_RETRY_POLICIES[operation];
   const random = options.random ?? Math.random;
-  const { shouldRetry, onRetry, signal, metrics } = options;
+  const { shouldRetry, onRetry, signal, metrics, budget } = options;
   const attemptSignal = signal ?? neverAborted;
+  /** Whether this loop holds a retry granted by `budget` (from the decision until its attempt settles). */
+  let granted = false;
+  const release = () => {
+    if (!granted) return;
+    granted = false;
+    budget?.releaseRetry();
+  };
+  const acquire = (): boolean => {
+    if (!budget) return true;
+    granted = budget.tryAcquireRetry();
+    return granted;
+  };
   const machine = retryMachine.provide({
     actors: {
       attempt: fromPromise<unknown, RetryAttemptInput>(async ({ input }) => {
         if (input.attempt === 0) throw firstError;
-        return fn(input.attempt, attemptSignal);
+        if (!budget) return fn(input.attempt, attemptSignal);
+        try {
+          return await fn(input.attempt, attemptSignal);
+        } finally {
+          release();
+        }
       }),
     },
     guards: {
       isRetryable: ({ context }) =>
         !isBrokenCircuit(context.lastError) &&
-        (shouldRetry ? shouldRetry(context.lastError, context.attempt) : true),
+        (shouldRetry ? shouldRetry(context.lastError, context.attempt) : true) &&
+        acquire(),
     },
     actions: {
       planBackoff: assign({
@@ -208,6 +234,7 @@ function runMachine<T>(
     const onAbort = () => actor.send({ type: 'ABORT', reason: signal?.reason });
     const finish = () => {
       signal?.removeEventListener('abort', onAbort);
+      release();
       const { context, value } = actor.getSnapshot();
       metrics?.record({
         operation,
@@ -225,6 +252,7 @@ function runMachine<T>(
       },
       error: (error) => {
         signal?.removeEventListener('abort', onAbort);
+        release();
         reject(error);
       },
     });

@@ -1,0 +1,163 @@
+/*
+ * A retry budget, in the style of Finagle's `RetryBudget` and gRPC's retry throttling: retries may add
+ * at most `ratio` of the calls made over the last `windowMs`, plus a floor of `minRetriesInFlight`
+ * retries running at once whatever the ratio says (so a quiet client can still retry).
+ *
+ * Why: a retry loop alone multiplies the load on a backend that fails because it is overloaded
+ * (3 retries at 50 % failures: 1 + ½ + ¼ + ⅛ ≈ 1.9× the calls). With a budget shared by every retry
+ * against one backend, that backend receives at most about `1 + ratio` times the calls.
+ *
+ * The window is a ring of `BUCKETS` counters, each `windowMs / BUCKETS` wide, read on the injected
+ * clock: an event counts for between `windowMs − windowMs / BUCKETS` and `windowMs` after it happened.
+ * Memory is fixed; nothing is allocated per call.
+ */
+import { type Clock, systemClock } from '../clock.js';
+
+export interface RetryBudgetOptions {
+  /** Retries allowed per call over the window, in [0, 1]... or more. Default 0.2 (20 %). */
+  ratio?: number;
+  /** Retries allowed to run at once regardless of `ratio` (the floor). Default 3. */
+  minRetriesInFlight?: number;
+  /** Length of the sliding window, in ms. Default 10 000. */
+  windowMs?: number;
+  /** Time source of the window. Default {@link systemClock}. */
+  clock?: Clock;
+}
+
+export interface RetryBudgetSnapshot {
+  ratio: number;
+  minRetriesInFlight: number;
+  windowMs: number;
+  /** Calls counted in the current window. */
+  calls: number;
+  /** Retries granted in the current window. */
+  retries: number;
+  /** Retries granted and not yet released. */
+  inFlight: number;
+  /** Retries refused since creation. */
+  budgetExhausted: number;
+  /** Retries granted since creation. */
+  totalRetries: number;
+  /** Calls counted since creation. */
+  totalCalls: number;
+}
+
+/** What `retry({ budget })` needs. One budget per backend, shared by every retry loop against it. */
+export interface RetryBudget {
+  /** Counts one call (a `retry()` call, not each of its attempts). */
+  onCall(): void;
+  /**
+   * Grants one retry, or refuses it (and counts the refusal in `budgetExhausted`). A granted retry is
+   * in flight until {@link releaseRetry}.
+   */
+  tryAcquireRetry(): boolean;
+  /** Ends a granted retry (its attempt settled, or its loop was aborted). */
+  releaseRetry(): void;
+  snapshot(): RetryBudgetSnapshot;
+}
+
+/** Number of counters the window is made of. */
+const BUCKETS = 10;
+
+function check(name: string, value: number, integer: boolean, positive: boolean): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (positive && value === 0) ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new RangeError(
+      `${name} must be a ${positive ? 'positive' : 'non-negative'} finite ${integer ? 'integer' : 'number'}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Creates a {@link RetryBudget}: retries ≤ `ratio` × calls over `windowMs`, plus `minRetriesInFlight` at once. */
+export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget {
+  const ratio = check('ratio', options.ratio ?? 0.2, false, false);
+  const minRetriesInFlight = check('minRetriesInFlight', options.minRetriesInFlight ?? 3, true, false);
+  const windowMs = check('windowMs', options.windowMs ?? 10_000, false, true);
+  const clock = options.clock ?? systemClock;
+  const bucketMs = windowMs / BUCKETS;
+  const calls = new Float64Array(BUCKETS);
+  const retries = new Float64Array(BUCKETS);
+  /** Index (time / bucketMs, floored) of the newest bucket written. */
+  let head = Math.floor(clock.now() / bucketMs);
+  let windowCalls = 0;
+  let windowRetries = 0;
+  let inFlight = 0;
+  let budgetExhausted = 0;
+  let totalRetries = 0;
+  let totalCalls = 0;
+
+  /** Moves the window to now: clears the buckets that fell out of it. Returns the current slot. */
+  const roll = (): number => {
+    const index = Math.floor(clock.now() / bucketMs);
+    if (index > head) {
+      const stale = Math.min(BUCKETS, index - head);
+      for (let i = 1; i <= stale; i++) {
+        const slot = (((head + i) % BUCKETS) + BUCKETS) % BUCKETS;
+        windowCalls -= calls[slot] as number;
+        windowRetries -= retries[slot] as number;
+        calls[slot] = 0;
+        retries[slot] = 0;
+      }
+      head = index;
+    }
+    return ((head % BUCKETS) + BUCKETS) % BUCKETS;
+  };
+
+  return {
+    onCall() {
+      const slot = roll();
+      calls[slot] = (calls[slot] as number) + 1;
+      windowCalls++;
+      totalCalls++;
+    },
+    tryAcquireRetry() {
+      const slot = roll();
+      if (inFlight >= minRetriesInFlight && windowRetries + 1 > ratio * windowCalls) {
+        budgetExhausted++;
+        return false;
+      }
+      retries[slot] = (retries[slot] as number) + 1;
+      windowRetries++;
+      totalRetries++;
+      inFlight++;
+      return true;
+    },
+    releaseRetry() {
+      if (inFlight > 0) inFlight--;
+    },
+    snapshot() {
+      roll();
+      return {
+        ratio,
+        minRetriesInFlight,
+        windowMs,
+        calls: windowCalls,
+        retries: windowRetries,
+        inFlight,
+        budgetExhausted,
+        totalRetries,
+        totalCalls,
+      };
+    },
+  };
+}
+
+/**
+ * A view of `budget` for a retry loop nested inside another one that already counted the call (the
+ * bridge's tool-level retry around an HTTP backend's own): it grants and releases retries from the
+ * same budget but counts no calls, so one logical call is counted once however many loops it crosses.
+ */
+export function nestedRetryBudget(budget: RetryBudget): RetryBudget {
+  return {
+    onCall() {},
+    tryAcquireRetry: () => budget.tryAcquireRetry(),
+    releaseRetry: () => budget.releaseRetry(),
+    snapshot: () => budget.snapshot(),
+  };
+}
