@@ -72,6 +72,14 @@ describe('createMcpServer', () => {
     }
   });
 
+  it('an unknown tool is INVALID_INPUT naming the field "name" (not the SDK\'s own error)', async () => {
+    const c = await connect();
+    const result = await c.callTool({ name: 'no_such_tool', arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(parsed(result)).toMatchObject({ success: false, error_code: 'INVALID_INPUT', field: 'name' });
+    expect((parsed(result) as { error: string }).error).toContain('no_such_tool');
+  });
+
   it('marks the mcp surface up while connected and down once closed', async () => {
     const c = await connect();
     expect(bridge.health().backends.webmcp).toMatchObject({ status: 'pass', state: 'SERVING' });

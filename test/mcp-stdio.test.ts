@@ -141,6 +141,11 @@ describe('webmcp-bridge serve (stdio)', () => {
     });
     const bad = await call('send_llm_prompt', { prompt: 42 });
     expect(bad.error).toContain('prompt');
+    expect(await call('send_llm_prompt', { prompt: 'x'.repeat(100_001) })).toMatchObject({
+      error_code: 'INVALID_INPUT',
+      field: 'prompt',
+    });
+    expect(await call('no_such_tool', {})).toMatchObject({ error_code: 'INVALID_INPUT', field: 'name' });
   });
 
   it('backend down: BACKEND_UNAVAILABLE, then CIRCUIT_OPEN in < 50 ms without a request; recovers by itself', async () => {

@@ -5,10 +5,12 @@
  * (`z.looseObject({})`) whose JSON Schema metadata is the tool's own schema, so `tools/list` shows
  * the real schema while bad arguments still reach `bridge.callTool` and come back as
  * `{ success: false, error_code: 'INVALID_INPUT', field }` — the same answer WebMCP gives — rather
- * than the SDK's own "Input validation error" text.
+ * than the SDK's own "Input validation error" text. For the same reason `tools/call` is answered by
+ * the bridge for every name, so an unknown tool is `INVALID_INPUT` with `field: 'name'` too (the SDK
+ * would answer "Tool … not found"). Add tools with `bridge.registerTool` before creating the server.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Bridge, ToolDescriptor, ToolResult } from '../bridge/types.js';
 
@@ -56,6 +58,11 @@ export function createMcpServer(bridge: Bridge, options: McpServerOptions = {}):
       async (args: Record<string, unknown>) => toCallToolResult(await bridge.callTool(name, args ?? {})),
     );
   }
+  // Replaces the SDK's tools/call handler (installed by the first registerTool): same answers for
+  // known tools, the bridge's INVALID_INPUT for unknown ones.
+  server.server.setRequestHandler(CallToolRequestSchema, async (request) =>
+    toCallToolResult(await bridge.callTool(request.params.name, request.params.arguments ?? {})),
+  );
   const surface = options.surface ?? MCP_SURFACE;
   if (surface !== false) {
     const inner = server.server;
