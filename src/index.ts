@@ -26,3 +26,4 @@ export {
   type RetryMetricsSnapshot,
   type RetryOutcome,
 } from './reliability/retry-metrics.js';
+export * from './webmcp/register.js';
