@@ -21,6 +21,7 @@ import { type HttpAvailability, type HttpProbeOutput, httpMachine } from '../../
 import { type Clock, systemClock } from '../clock.js';
 import { type CircuitBreaker, createCircuitBreaker } from '../reliability/breaker.js';
 import { type RetryInfo, retry } from '../reliability/retry.js';
+import type { RetryBudget } from '../reliability/retry-budget.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
 import {
   HttpBackendStoppedError,
@@ -52,6 +53,8 @@ export interface HttpRetryOptions {
   jitter?: number;
   metrics?: RetryMetrics;
   onRetry?: (info: RetryInfo) => void;
+  /** Retry budget shared with every other retry against this backend (the bridge gives one). */
+  budget?: RetryBudget;
 }
 
 /** Breaker settings of a backend (its name is the backend's name). */
@@ -429,6 +432,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
       ...(retryOptions.maxDelayMs === undefined ? {} : { maxDelayMs: retryOptions.maxDelayMs }),
       ...(retryOptions.jitter === undefined ? {} : { jitter: retryOptions.jitter }),
       ...(retryOptions.metrics ? { metrics: retryOptions.metrics } : {}),
+      ...(retryOptions.budget ? { budget: retryOptions.budget } : {}),
       ...(inspect ? { inspect } : {}),
       shouldRetry: isTransient,
       signal: controller.signal,

@@ -24,6 +24,7 @@ import { createSocketBackend, type SocketBackendOptions } from '../backends/sock
 import type { Backend, BackendHealth } from '../backends/types.js';
 import { systemClock } from '../clock.js';
 import { retry } from '../reliability/retry.js';
+import { createRetryBudget, nestedRetryBudget, type RetryBudget } from '../reliability/retry-budget.js';
 import { createRetryMetrics } from '../reliability/retry-metrics.js';
 import { createA2ALedger } from '../tools/a2a-ledger.js';
 import { assertAvailable } from '../tools/availability.js';
@@ -137,7 +138,9 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
   const a2a = createA2ALedger(clock);
 
   const backends = new Map<string, Backend>();
+  const budgets = new Map<string, RetryBudget>(); // one retry budget per backend, on by default
   for (const spec of resolveBackends(config.backends)) {
+    budgets.set(spec.name, createRetryBudget({ clock }));
     if (spec.kind === 'websocket') {
       const options: SocketBackendOptions = {
         ...(DEFAULT_SOCKET_OPTIONS[spec.name] ?? {}),
@@ -159,7 +162,11 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
         ...(inspect ? { inspect } : {}),
         logger,
         ...given,
-        retry: { metrics: retryMetrics, ...(given.retry ?? {}) },
+        retry: {
+          metrics: retryMetrics,
+          budget: nestedRetryBudget(budgets.get(spec.name) as RetryBudget),
+          ...(given.retry ?? {}),
+        },
         name: spec.name,
         baseUrl: spec.url,
         clock,
@@ -255,6 +262,7 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
   const contextFor = (definition: ToolDefinition): ToolContext => {
     const backend = definition.backend === undefined ? undefined : backends.get(definition.backend);
     const operation = definition.operation;
+    const budget = definition.backend === undefined ? undefined : budgets.get(definition.backend);
     return {
       bridge: view,
       backend,
@@ -270,6 +278,7 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
         return retry(attempt, {
           operation,
           metrics: retryMetrics,
+          budget,
           clock,
           random,
           shouldRetry: (error) => {
