@@ -27,10 +27,13 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export function findChromium(env: Record<string, string | undefined> = process.env): string | undefined {
+export function findChromium(
+  env: Record<string, string | undefined> = process.env,
+  candidates: readonly string[] = CHROMIUM_CANDIDATES,
+): string | undefined {
   const given = env.CHROMIUM_PATH;
   if (given && existsSync(given)) return given;
-  return CHROMIUM_CANDIDATES.find((path) => existsSync(path));
+  return candidates.find((path) => existsSync(path));
 }
 
 export interface ChromiumLookup {
@@ -44,10 +47,13 @@ export interface ChromiumLookup {
  * The Chromium to run, or a skip reason. Under CI a missing Chromium throws instead: a browser test
  * that silently skips in CI tests nothing.
  */
-export function chromiumOrSkip(env: Record<string, string | undefined> = process.env): ChromiumLookup {
-  const path = findChromium(env);
+export function chromiumOrSkip(
+  env: Record<string, string | undefined> = process.env,
+  candidates: readonly string[] = CHROMIUM_CANDIDATES,
+): ChromiumLookup {
+  const path = findChromium(env, candidates);
   if (path) return { path, skipReason: undefined };
-  const message = `Chromium not found (looked at ${[env.CHROMIUM_PATH, ...CHROMIUM_CANDIDATES].filter(Boolean).join(', ')}); install it with: ${INSTALL_HINT}`;
+  const message = `Chromium not found (looked at ${[env.CHROMIUM_PATH, ...candidates].filter(Boolean).join(', ')}); install it with: ${INSTALL_HINT}`;
   if (env.CI) throw new Error(`${message} (CI is set, so this fails instead of skipping)`);
   return { path: undefined, skipReason: message };
 }
