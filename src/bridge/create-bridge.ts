@@ -164,7 +164,7 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
         ...given,
         retry: {
           metrics: retryMetrics,
-          budget: nestedRetryBudget(budgets.get(spec.name) as RetryBudget),
+          budget: budgets.get(spec.name) as RetryBudget,
           ...(given.retry ?? {}),
         },
         name: spec.name,
@@ -262,7 +262,9 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
   const contextFor = (definition: ToolDefinition): ToolContext => {
     const backend = definition.backend === undefined ? undefined : backends.get(definition.backend);
     const operation = definition.operation;
-    const budget = definition.backend === undefined ? undefined : budgets.get(definition.backend);
+    // An HTTP backend's request() counts the call itself: a retry around it only draws on the budget.
+    const shared = definition.backend === undefined ? undefined : budgets.get(definition.backend);
+    const budget = shared && backend?.kind === 'http' ? nestedRetryBudget(shared) : shared;
     return {
       bridge: view,
       backend,
