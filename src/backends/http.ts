@@ -185,7 +185,20 @@ const statusOf: Record<HttpAvailability, HealthStatus> = {
 export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   const name = options.name;
   if (typeof name !== 'string' || name === '') throw new TypeError('createHttpBackend: name is required');
-  const base = new URL(options.baseUrl).href.replace(/\/+$/, '');
+  // Userinfo (`http://user:pass@host`) becomes a Basic `Authorization` header: `fetch` refuses URLs
+  // with credentials, and its error would carry the URL, password included. A query string
+  // (`?key=…`) stays after the request's path.
+  const parsedBase = new URL(options.baseUrl);
+  const basicAuth =
+    parsedBase.username || parsedBase.password
+      ? `Basic ${btoa(`${decodeURIComponent(parsedBase.username)}:${decodeURIComponent(parsedBase.password)}`)}`
+      : undefined;
+  const baseQuery = parsedBase.search;
+  parsedBase.username = '';
+  parsedBase.password = '';
+  parsedBase.search = '';
+  parsedBase.hash = '';
+  const base = parsedBase.href.replace(/\/+$/, '');
   const probePath = options.probePath ?? '/models';
   const probeIntervalMs = positive('probeIntervalMs', options.probeIntervalMs ?? 10_000);
   const probeTimeoutMs = positive('probeTimeoutMs', options.probeTimeoutMs ?? 2_000);
@@ -194,7 +207,9 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const fetchImpl: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
-  const defaultHeaders = { ...(options.headers ?? {}) };
+  const defaultHeaders: Record<string, string> = { ...(options.headers ?? {}) };
+  if (basicAuth && !Object.keys(defaultHeaders).some((key) => key.toLowerCase() === 'authorization'))
+    defaultHeaders.authorization = basicAuth;
   const retryOptions = options.retry ?? {};
   const defaultOperation = retryOptions.operation ?? 'fetch';
   const logger = options.logger;
@@ -228,7 +243,11 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     ...(inspect ? { inspect } : {}),
   });
 
-  const urlOf = (path: string) => `${base}${path.startsWith('/') ? path : `/${path}`}`;
+  const urlOf = (path: string) => {
+    const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
+    if (!baseQuery) return url;
+    return `${url}${url.includes('?') ? `&${baseQuery.slice(1)}` : baseQuery}`;
+  };
 
   const headersOf = (extra: HeadersInit | undefined): Headers => {
     const headers = new Headers(defaultHeaders);
@@ -364,7 +383,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   let breakerState = breaker.state;
   breaker.actor.subscribe((snapshot) => {
     if (snapshot.value === breakerState) return;
-    logger?.warn?.(`http backend "${name}": breaker ${breakerState} → ${snapshot.value}`, {
+    logger?.debug?.(`http backend "${name}": breaker ${breakerState} → ${snapshot.value}`, {
       backend: name,
       from: breakerState,
       to: snapshot.value,

@@ -323,7 +323,12 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
     ...(config.maxPromptChars === undefined ? {} : { maxPromptChars: config.maxPromptChars }),
     ...(config.agentId === undefined ? {} : { agentId: config.agentId }),
   })) {
-    registerTool(tool);
+    // A built-in tool whose backend is disabled (`enabled: false`) stays listed and answers
+    // BACKEND_UNAVAILABLE ('not configured') instead of making createBridge throw.
+    if (tool.backend !== undefined && !backends.has(tool.backend)) {
+      const { backend: _disabled, ...rest } = tool;
+      registerTool(rest);
+    } else registerTool(tool);
   }
 
   const callTool = async (name: string, args: unknown): Promise<ToolResult> => {
