@@ -39,6 +39,52 @@ export type BreakerEvent =
   | { type: 'TRIAL_FAILURE'; draw?: number }
   | { type: 'RESET' };
 
+/** The context a breaker starts with. */
+export function breakerContext(input: BreakerMachineInput): BreakerContext {
+  return {
+    ...input,
+    resetJitter: input.resetJitter ?? 0,
+    openDelayMs: input.resetTimeoutMs,
+    consecutiveFailures: 0,
+    trialsInFlight: 0,
+    trialSuccesses: 0,
+    reason: 'created',
+  };
+}
+
+/**
+ * Type of the event of OPEN's `after: { resetTimeout }` transition (XState's `xstate.after.<delay>.<id>`).
+ * It is scheduled on entry to OPEN, and cancelled on exit, under this same id.
+ */
+export const BREAKER_RESET_TIMEOUT_EVENT = 'xstate.after.resetTimeout.breaker.OPEN';
+
+/** Where a restored breaker resumes. */
+export interface BreakerResumePoint {
+  state: BreakerState;
+  consecutiveFailures: number;
+  /** Length of the OPEN period the breaker is in (OPEN) or was last in. */
+  openDelayMs: number;
+}
+
+/**
+ * A snapshot of {@link breakerMachine} in `at.state` with `at`'s failure count and OPEN period and no
+ * trial in flight, to start an actor from (`createActor(breakerMachine, { snapshot })`). XState does
+ * not run entry actions of a restored snapshot, so OPEN's reset timer is not scheduled: whoever
+ * restores an OPEN breaker schedules {@link BREAKER_RESET_TIMEOUT_EVENT} for the remaining time
+ * (or sends it at once when the deadline has passed).
+ */
+export function restoredBreakerSnapshot(input: BreakerMachineInput, at: BreakerResumePoint) {
+  return breakerMachine.resolveState({
+    value: at.state,
+    context: {
+      ...breakerContext(input),
+      consecutiveFailures: at.consecutiveFailures,
+      openDelayMs: at.openDelayMs,
+      reason: 'restored',
+    },
+  });
+}
+
 /**
  * The circuit breaker as pure data. CLOSED counts consecutive failures and trips to OPEN at the
  * threshold; OPEN moves to HALF_OPEN by its own timer (`resetTimeout`), with no call needed;
@@ -79,15 +125,7 @@ export const breakerMachine = setup({
   },
 }).createMachine({
   id: 'breaker',
-  context: ({ input }) => ({
-    ...input,
-    resetJitter: input.resetJitter ?? 0,
-    openDelayMs: input.resetTimeoutMs,
-    consecutiveFailures: 0,
-    trialsInFlight: 0,
-    trialSuccesses: 0,
-    reason: 'created',
-  }),
+  context: ({ input }) => breakerContext(input),
   initial: 'CLOSED',
   on: {
     RESET: {

@@ -23,7 +23,13 @@ import {
   setup,
   stopChild,
 } from 'xstate';
-import { type BreakerMachine, type BreakerState, breakerMachine } from '../../machines/breaker.machine.js';
+import {
+  BREAKER_RESET_TIMEOUT_EVENT,
+  type BreakerMachine,
+  type BreakerState,
+  breakerMachine,
+  restoredBreakerSnapshot,
+} from '../../machines/breaker.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { BreakerStoppedError, BrokenCircuitError } from './errors.js';
 
@@ -54,6 +60,22 @@ export interface CircuitBreakerOptions {
   clock?: Clock;
   /** Receives XState inspection events of the breaker's actor (for the inspector). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * Start from a saved state (see {@link CircuitBreaker.checkpoint}) instead of CLOSED. OPEN resumes
+   * with its absolute deadline on `clock`: past it, the breaker moves to HALF_OPEN at once; before
+   * it, at the deadline. HALF_OPEN resumes with no trial in flight; CLOSED keeps its failure count.
+   */
+  restore?: BreakerCheckpoint;
+}
+
+/** What a breaker needs to resume where it was: times are absolute, on the breaker's clock. */
+export interface BreakerCheckpoint {
+  state: BreakerState;
+  consecutiveFailures: number;
+  /** Clock time of the last entry into OPEN, or null if it never opened. */
+  openedAt: number | null;
+  /** OPEN: clock time at which it moves to HALF_OPEN; null otherwise. */
+  reopensAt: number | null;
 }
 
 export interface ExecuteOptions {
@@ -105,6 +127,8 @@ export interface CircuitBreaker {
   readonly actor: Actor<BreakerMachine>;
   /** Stops the actor and clears its timer; later calls are refused with `BreakerStoppedError`. */
   stop(): void;
+  /** The state to save so that `createCircuitBreaker({ restore })` resumes it (absolute deadlines). */
+  checkpoint(): BreakerCheckpoint;
 }
 
 const HISTORY_LIMIT = 100;
@@ -131,6 +155,10 @@ function positive(name: string, value: number, integer: boolean): number {
 }
 
 const countsEveryError = () => true;
+
+function finiteOr(value: number | null | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function';
@@ -180,7 +208,9 @@ class Breaker implements CircuitBreaker {
   private tripsCount = 0;
   private openCount = 0;
   private lastOpenDurationMs: number | null = null;
+  /** Clock time of the last entry into OPEN (0 before any). */
   private openedAt = 0;
+  private everOpened = false;
   /** Draws the spread of OPEN periods; undefined when `resetJitter` is 0. */
   private readonly random: (() => number) | undefined;
   private enteredAt: number;
@@ -204,11 +234,37 @@ class Breaker implements CircuitBreaker {
     this.random = resetJitter === 0 ? undefined : (options.random ?? Math.random);
     // With an inspector the breaker gets an actor system of its own, so the inspector sees only it;
     // otherwise it joins the shared system of its clock (see `hostFor`).
+    const restore = options.restore;
+    const now = this.clock.now();
+    let resume: { openedAt: number; reopensAt: number } | null = null;
+    let snapshot: ReturnType<typeof restoredBreakerSnapshot> | undefined;
+    if (restore) {
+      const state = restore.state;
+      if (state !== 'CLOSED' && state !== 'OPEN' && state !== 'HALF_OPEN')
+        throw new RangeError(`restore.state must be CLOSED, OPEN or HALF_OPEN, got ${String(state)}`);
+      const openedAt = finiteOr(restore.openedAt, now);
+      const reopensAt = state === 'OPEN' ? finiteOr(restore.reopensAt, now) : openedAt + input.resetTimeoutMs;
+      if (state === 'OPEN') resume = { openedAt, reopensAt };
+      if (restore.openedAt !== null && Number.isFinite(restore.openedAt)) {
+        this.openedAt = openedAt;
+        this.everOpened = true;
+      }
+      snapshot = restoredBreakerSnapshot(
+        { ...input, resetJitter },
+        {
+          state,
+          consecutiveFailures: Math.max(0, Math.floor(finiteOr(restore.consecutiveFailures, 0))),
+          openDelayMs: Math.max(0, reopensAt - openedAt),
+        },
+      );
+    }
+    // `input` is required by the machine's type; with a `snapshot` XState does not read it.
+    const start = { input: { ...input, resetJitter }, ...(snapshot ? { snapshot } : {}) };
     this.actor = createActor(
       breakerMachine,
       options.inspect
-        ? { input: { ...input, resetJitter }, clock: this.clock, inspect: options.inspect }
-        : { input: { ...input, resetJitter }, parent: hostFor(this.clock) },
+        ? { ...start, clock: this.clock, inspect: options.inspect }
+        : { ...start, parent: hostFor(this.clock) },
     );
     // The actor holds this wrapper only weakly, so a breaker dropped without stop() can be collected.
     const self = new WeakRef(this);
@@ -216,7 +272,32 @@ class Breaker implements CircuitBreaker {
     abandoned.register(this, this.actor, this.actor);
     this.actor.start();
     this.current = this.actor.getSnapshot();
-    this.enteredAt = this.clock.now();
+    this.enteredAt = now;
+    if (resume) this.resumeOpen(resume.reopensAt - now);
+  }
+
+  /**
+   * A restored OPEN breaker: XState does not schedule the `after` timer of a restored snapshot, so
+   * schedule OPEN's own reset-timeout event for the time left, under the id XState gives it (OPEN's
+   * exit cancels it like one it scheduled itself); past the deadline, send it now.
+   */
+  private resumeOpen(remainingMs: number): void {
+    const event = { type: BREAKER_RESET_TIMEOUT_EVENT } as const;
+    if (remainingMs <= 0) {
+      (this.actor as unknown as AnyActorRef).send(event);
+      return;
+    }
+    this.actor.system.scheduler.schedule(this.actor, this.actor, event, remainingMs, event.type);
+  }
+
+  checkpoint(): BreakerCheckpoint {
+    const state = this.current.value;
+    return {
+      state,
+      consecutiveFailures: this.current.context.consecutiveFailures,
+      openedAt: this.everOpened ? this.openedAt : null,
+      reopensAt: state === 'OPEN' ? this.openedAt + this.current.context.openDelayMs : null,
+    };
   }
 
   get state(): BreakerState {
@@ -372,6 +453,7 @@ class Breaker implements CircuitBreaker {
     if (to === 'OPEN') {
       this.openCount++;
       this.openedAt = at;
+      this.everOpened = true;
       if (from === 'CLOSED') this.tripsCount++;
     }
     this.history.push({ from, to, at, reason: snapshot.context.reason });
