@@ -26,4 +26,5 @@ export {
   type RetryMetricsSnapshot,
   type RetryOutcome,
 } from './reliability/retry-metrics.js';
+export * from './telemetry/index.js';
 export * from './webmcp/register.js';

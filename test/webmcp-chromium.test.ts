@@ -41,6 +41,9 @@ describe.skipIf(lookup.skipReason !== undefined)('WebMCP in Chromium', () => {
       server: {
         host: '127.0.0.1',
         port: 0,
+        // No HMR and no file watching: a source file saved during the run must not reload the page.
+        hmr: false,
+        watch: null,
         fs: { allow: [ROOT] },
         proxy: { '/v1': { target: lmOrigin, changeOrigin: true } },
       },

@@ -26,6 +26,8 @@ import { systemClock } from '../clock.js';
 import { retry } from '../reliability/retry.js';
 import { createRetryBudget, nestedRetryBudget, type RetryBudget } from '../reliability/retry-budget.js';
 import { createRetryMetrics } from '../reliability/retry-metrics.js';
+import { createReliabilityEventHub } from '../telemetry/events.js';
+import { logReliabilityEvents } from '../telemetry/logger.js';
 import { createA2ALedger } from '../tools/a2a-ledger.js';
 import { assertAvailable } from '../tools/availability.js';
 import { errorCodeOf, invalidInput, toolFailure } from '../tools/errors.js';
@@ -135,6 +137,9 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
   if (!(healthCheckJitter >= 0 && healthCheckJitter < 1))
     throw new ConfigError('healthCheckJitter', 'expected a number in [0, 1)');
   const retryMetrics = createRetryMetrics();
+  // Retries, attempts and breaker transitions, for telemetry; one log line per retry, trip and recovery.
+  const reliabilityEvents = createReliabilityEventHub(() => clock.now());
+  logReliabilityEvents(reliabilityEvents, logger);
   const a2a = createA2ALedger(clock);
 
   const backends = new Map<string, Backend>();
@@ -166,6 +171,7 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
           metrics: retryMetrics,
           budget: budgets.get(spec.name) as RetryBudget,
           ...(given.retry ?? {}),
+          onRetry: reliabilityEvents.onRetry(spec.name, 'backend', given.retry?.onRetry),
         },
         name: spec.name,
         baseUrl: spec.url,
@@ -176,6 +182,8 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
       backends.set(spec.name, createHttpBackend(options));
     }
   }
+
+  for (const [name, backend] of backends) reliabilityEvents.watchBreaker(name, backend.breaker);
 
   const initial: Record<string, BackendHealth> = {};
   for (const [name, backend] of backends) initial[name] = backend.status();
@@ -277,7 +285,7 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
           return fn(index, signal);
         };
         if (operation === undefined) return Promise.resolve().then(() => attempt(0, neverAborted));
-        return retry(attempt, {
+        return retry(reliabilityEvents.timeAttempts(definition.backend, operation, attempt), {
           operation,
           metrics: retryMetrics,
           budget,
@@ -287,6 +295,7 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
             const code = errorCodeOf(error);
             return code === 'BACKEND_UNAVAILABLE' || code === 'TIMEOUT';
           },
+          onRetry: reliabilityEvents.onRetry(definition.backend, 'tool'),
           ...(inspect ? { inspect } : {}),
         });
       },
@@ -371,6 +380,7 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
   const bridge: Bridge = {
     actor,
     retryMetrics,
+    reliabilityEvents,
     async start() {
       if (startedAt !== null || actor.getSnapshot().value !== 'idle') return;
       startedAt = clock.now();

@@ -5,6 +5,7 @@ import type { SocketBackendOptions, WebSocketConstructor } from '../backends/soc
 import type { Backend, BackendHealth, HealthStatus } from '../backends/types.js';
 import type { Clock } from '../clock.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
+import type { ReliabilityEvents } from '../telemetry/events.js';
 import type { ToolDefinition, ToolInputSchema } from '../tools/types.js';
 
 export interface HealthReport {
@@ -72,6 +73,8 @@ export interface Bridge {
   backendNames(): string[];
   /** The registry every retried call of this bridge records into. */
   readonly retryMetrics: RetryMetrics;
+  /** Retries, attempts and breaker transitions as they happen (for telemetry: `instrumentBridge`). */
+  readonly reliabilityEvents: ReliabilityEvents;
 }
 
 /** A logger for the bridge and its backends. Default: `console`. */

@@ -11,6 +11,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Bridge } from '../bridge/types.js';
+import { METRICS_PATH, PROMETHEUS_CONTENT_TYPE, prometheusText } from '../telemetry/prometheus.js';
 import { createMcpServer, MCP_SURFACE, type McpServerOptions } from './server.js';
 
 export const MCP_HTTP_PATH = '/mcp';
@@ -127,6 +128,12 @@ export async function startMcpHttpServer(
       return;
     }
     const path = (req.url ?? '/').split('?')[0];
+    if (path === METRICS_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      const text = prometheusText(bridge);
+      res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
+    }
     if (path !== MCP_HTTP_PATH) {
       sendJsonRpcError(res, 404, `Not found: the MCP endpoint is ${MCP_HTTP_PATH}`);
       return;
