@@ -58,9 +58,17 @@ export const configFileSchema = z.strictObject({
     .string({ error: 'expected a string' })
     .min(1, { error: 'expected a non-empty string' })
     .optional(),
+  /** Directory for breaker states and the durable A2A outbox (Node; see `withPersistence`). */
+  dataDir: z
+    .string({ error: 'expected a directory name' })
+    .min(1, { error: 'expected a directory name' })
+    .optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
+
+/** `BridgeConfig` plus `dataDir` (an absolute path), which `withPersistence` turns into stores. */
+export type LoadedConfig = BridgeConfig & { dataDir?: string };
 
 export interface LoadConfigOptions {
   /** Config file to read (`--config FILE`); it must exist. Default: `webmcp-bridge.config.json` in `cwd`, if present. */
@@ -69,10 +77,10 @@ export interface LoadConfigOptions {
   argv?: readonly string[];
   /** Default `process.cwd()`. */
   cwd?: string;
-  /** Default `process.env`. Reads `WEBMCP_BRIDGE_<EVOLUTION|AGENTS|A2A|LMSTUDIO>_URL` and `WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS`. */
+  /** Default `process.env`. Reads `WEBMCP_BRIDGE_<EVOLUTION|AGENTS|A2A|LMSTUDIO>_URL` and `WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS`, `WEBMCP_BRIDGE_DATA_DIR`. */
   env?: Record<string, string | undefined>;
   /** Applied last (not validated beyond what `createBridge` checks). */
-  overrides?: BridgeConfig;
+  overrides?: LoadedConfig;
 }
 
 function keyOf(path: readonly PropertyKey[]): string {
@@ -153,6 +161,8 @@ function fromEnv(env: Record<string, string | undefined>): ConfigFile {
       'from WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS',
     ).healthCheckIntervalMs;
   }
+  const dataDir = env.WEBMCP_BRIDGE_DATA_DIR;
+  if (dataDir !== undefined && dataDir !== '') config.dataDir = dataDir;
   return config;
 }
 
@@ -182,7 +192,7 @@ function mergeBackends(
  * `cwd` when present), then the environment, then `overrides`. Throws `ConfigError` naming the key
  * at fault. The result is ready for `createBridge`.
  */
-export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const explicit = options.file ?? configPathFrom(options.argv);
@@ -202,10 +212,12 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
   );
   if (options.overrides?.backends) checkSchemes(options.overrides.backends, 'overrides');
   const { backends: _envBackends, $schema: _envSchema, ...envRest } = environment;
-  return {
+  const config = {
     ...fileRest,
     ...envRest,
     ...overrides,
     ...(backends ? { backends } : {}),
-  } as BridgeConfig;
+  } as LoadedConfig;
+  if (config.dataDir !== undefined) config.dataDir = resolve(cwd, config.dataDir);
+  return config;
 }

@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createManualClock } from '../src/clock.js';
+import { loadConfig } from '../src/config.js';
 import {
   createDurableOutbox,
   createFileBreakerStore,
   persistBreakers,
   readOutboxLog,
   snapshotBreaker,
+  withPersistence,
 } from '../src/persistence/index.js';
 import { createCircuitBreaker } from '../src/reliability/breaker.js';
 
@@ -223,5 +225,29 @@ describe('durable A2A outbox', () => {
       { type: 'delivered', id: 'a' },
     ]);
     outbox.close();
+  });
+});
+
+describe('dataDir configuration', () => {
+  test('WEBMCP_BRIDGE_DATA_DIR and overrides set it, resolved against cwd; withPersistence opens it', () => {
+    const cwd = tempDir();
+    const fromEnv = loadConfig({ cwd, env: { WEBMCP_BRIDGE_DATA_DIR: 'state' } });
+    expect(fromEnv.dataDir).toBe(join(cwd, 'state'));
+    const fromFlag = loadConfig({
+      cwd,
+      env: { WEBMCP_BRIDGE_DATA_DIR: 'state' },
+      overrides: { dataDir: 'flag' },
+    });
+    expect(fromFlag.dataDir).toBe(join(cwd, 'flag'));
+    expect(loadConfig({ cwd, env: {} }).dataDir).toBeUndefined();
+    expect(() => loadConfig({ cwd, env: {}, overrides: {} })).not.toThrow();
+
+    const opened = withPersistence(fromEnv);
+    expect(opened.config.persistence?.breakers).toBeDefined();
+    expect(opened.config.persistence?.outbox?.pending()).toEqual([]);
+    expect(statSync(join(cwd, 'state', 'a2a-outbox.jsonl')).size).toBe(0);
+    opened.close();
+    const without = withPersistence(loadConfig({ cwd, env: {} }));
+    expect(without.config.persistence).toBeUndefined();
   });
 });

@@ -20,9 +20,12 @@ import {
   SURFACE_BACKEND,
 } from '../../machines/bridge.machine.js';
 import { createHttpBackend, type HttpBackendOptions } from '../backends/http.js';
-import { createSocketBackend, type SocketBackendOptions } from '../backends/socket.js';
+import { createSocketBackend, type SocketBackend, type SocketBackendOptions } from '../backends/socket.js';
 import type { Backend, BackendHealth } from '../backends/types.js';
 import { systemClock } from '../clock.js';
+import { replayOutbox, withOutbox } from '../persistence/a2a.js';
+import { persistBreakers } from '../persistence/breakers.js';
+import type { BridgePersistence } from '../persistence/types.js';
 import { retry } from '../reliability/retry.js';
 import { createRetryBudget, nestedRetryBudget, type RetryBudget } from '../reliability/retry-budget.js';
 import { createRetryMetrics } from '../reliability/retry-metrics.js';
@@ -125,7 +128,7 @@ function surfaceLine(): BackendHealth {
  * Creates a bridge: its backends (not connected until `start()`), the orchestrator actor and the
  * built-in tools. See `BridgeConfig` for the defaults.
  */
-export function createBridge(config: BridgeConfig = {}): Bridge {
+export function createBridge(config: BridgeConfig & { persistence?: BridgePersistence } = {}): Bridge {
   const clock = config.clock ?? systemClock;
   const random = config.random ?? Math.random;
   const logger = config.logger ?? console;
@@ -140,7 +143,16 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
   // Retries, attempts and breaker transitions, for telemetry; one log line per retry, trip and recovery.
   const reliabilityEvents = createReliabilityEventHub(() => clock.now());
   logReliabilityEvents(reliabilityEvents, logger);
-  const a2a = createA2ALedger(clock);
+  // With persistence, breakers resume their saved state and queued A2A messages survive a restart.
+  const persistence = config.persistence;
+  const persistError = (what: string) => (error: unknown) => {
+    if (persistence?.onError) persistence.onError(error, what);
+    else if (logger.error) logger.error(`bridge: cannot save ${what}`, { error: describeError(error) });
+    else logger.warn(`bridge: cannot save ${what}`, { error: describeError(error) });
+  };
+  const a2a = persistence?.outbox
+    ? withOutbox(createA2ALedger(clock), persistence.outbox)
+    : createA2ALedger(clock);
 
   const backends = new Map<string, Backend>();
   const budgets = new Map<string, RetryBudget>(); // one retry budget per backend, on by default
@@ -159,6 +171,8 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
         random,
         critical: spec.critical,
       };
+      const restore = persistence?.breakers?.load(spec.name);
+      if (restore) options.breaker = { ...options.breaker, restore };
       backends.set(spec.name, createSocketBackend(options));
     } else {
       const given = spec.options as Partial<HttpBackendOptions>;
@@ -182,8 +196,19 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
       backends.set(spec.name, createHttpBackend(options));
     }
   }
-
   for (const [name, backend] of backends) reliabilityEvents.watchBreaker(name, backend.breaker);
+  const stopPersisting = persistence?.breakers
+    ? persistBreakers(
+        persistence.breakers,
+        [...backends.values()].map((backend) => backend.breaker),
+        { clock, onError: persistError('breaker state') },
+      )
+    : undefined;
+  const a2aSocket = backends.get('a2a');
+  if (persistence?.outbox && a2aSocket?.kind === 'websocket') {
+    const socket = a2aSocket as SocketBackend;
+    replayOutbox(persistence.outbox, (envelope) => socket.send(envelope), a2a, persistError('a2a delivery'));
+  }
 
   const initial: Record<string, BackendHealth> = {};
   for (const [name, backend] of backends) initial[name] = backend.status();
@@ -205,6 +230,7 @@ export function createBridge(config: BridgeConfig = {}): Bridge {
       }),
       stopBackends: fromPromise<void>(async () => {
         await Promise.allSettled([...backends.values()].map((backend) => backend.stop()));
+        stopPersisting?.();
       }),
     },
   });

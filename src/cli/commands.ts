@@ -2,17 +2,18 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../bridge/errors.js';
 import { createNodeBridge } from '../bridge/node.js';
-import type { Bridge, BridgeConfig, BridgeLogger, HealthReport } from '../bridge/types.js';
-import { loadConfig } from '../config.js';
+import type { Bridge, BridgeLogger, HealthReport } from '../bridge/types.js';
+import { type LoadedConfig, loadConfig } from '../config.js';
 import { type Lab, startLab } from '../lab/index.js';
 import { runLab } from '../lab/main.js';
 import { startMcpHttpServer } from '../mcp/http.js';
 import { serveMcpStdio } from '../mcp/stdio.js';
+import { withPersistence } from '../persistence/index.js';
 import { parseArgs, parseHostPort, parsePort, UsageError } from './args.js';
 import { formatHealthReport, formatHealthSummary } from './format.js';
 import { type CliIO, untilStopped } from './io.js';
 
-export const SERVE_USAGE = `Usage: webmcp-bridge serve [--http HOST:PORT] [--config FILE]
+export const SERVE_USAGE = `Usage: webmcp-bridge serve [--http HOST:PORT] [--config FILE] [--data-dir DIR]
 
 Runs the bridge as an MCP server: over stdio by default (stdout carries the protocol; logs go to
 stderr), or over Streamable HTTP at http://HOST:PORT/mcp with --http (loopback only; requests with
@@ -21,9 +22,11 @@ a foreign Origin or Host are refused with 403).
 Options:
   --http HOST:PORT   serve Streamable HTTP instead of stdio (e.g. 127.0.0.1:8790)
   --config FILE      configuration file (default: ./webmcp-bridge.config.json if present)
+  --data-dir DIR     keep breaker states and queued A2A messages in DIR, across restarts
   -h, --help         show this help
 
-Environment: WEBMCP_BRIDGE_{EVOLUTION,AGENTS,A2A,LMSTUDIO}_URL override backend URLs.
+Environment: WEBMCP_BRIDGE_{EVOLUTION,AGENTS,A2A,LMSTUDIO}_URL override backend URLs;
+WEBMCP_BRIDGE_DATA_DIR sets the data directory.
 `;
 
 export const HEALTH_USAGE = `Usage: webmcp-bridge health [--json] [--config FILE] [--timeout MS]
@@ -70,7 +73,7 @@ function quietLogger(): BridgeLogger {
   return { warn: () => {}, error: () => {} };
 }
 
-function configOf(io: CliIO, file: string | undefined, overrides?: BridgeConfig): BridgeConfig {
+function configOf(io: CliIO, file: string | undefined, overrides?: LoadedConfig): LoadedConfig {
   return loadConfig({
     ...(file === undefined ? {} : { file }),
     cwd: io.cwd,
@@ -99,15 +102,25 @@ async function guarded(name: string, io: CliIO, usage: string, body: () => Promi
 
 export function serveCommand(argv: readonly string[], io: CliIO): Promise<number> {
   return guarded('serve', io, SERVE_USAGE, async () => {
-    const { options, positionals } = parseArgs(argv, { http: 'string', config: 'string' });
+    const { options, positionals } = parseArgs(argv, {
+      http: 'string',
+      config: 'string',
+      'data-dir': 'string',
+    });
     if (options.help) {
       io.stdout(SERVE_USAGE);
       return 0;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const http = typeof options.http === 'string' ? parseHostPort('--http', options.http) : undefined;
-    const config = configOf(io, options.config as string | undefined, { logger: stderrLogger(io) });
-    const bridge = createNodeBridge(config);
+    const dataDir = options['data-dir'] as string | undefined;
+    const persistent = withPersistence(
+      configOf(io, options.config as string | undefined, {
+        logger: stderrLogger(io),
+        ...(dataDir === undefined ? {} : { dataDir }),
+      }),
+    );
+    const bridge = createNodeBridge(persistent.config);
     await bridge.start();
     try {
       if (http) {
@@ -123,6 +136,7 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
       }
     } finally {
       await bridge.stop();
+      persistent.close();
     }
     return 0;
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { followDelivery, outboxOf } from '../persistence/a2a.js';
 import { socketBackend } from './availability.js';
 import { uuid } from './ids.js';
 import type { ToolDefinition } from './types.js';
@@ -33,7 +34,9 @@ export const sendA2aMessageInput = z.object({
  * (`{ success, message_id, queued: false }`). Disconnected: the socket backend's bounded queue keeps
  * it and writes it, in order, after reconnecting: the answer is `{ success: true, queued: true,
  * queue_length, message_id }`, and the bridge's A2A ledger follows it until it is delivered or
- * known undelivered (`reliability_get_status` → `a2a`). A full queue answers `QUEUE_FULL`.
+ * known undelivered (`reliability_get_status` → `a2a`). A full queue answers `QUEUE_FULL`. With a
+ * data directory, a queued message is first synced to the durable outbox, and resent after a restart
+ * until written.
  */
 export function sendA2aMessageTool(
   options: { backend?: string; agentId?: string } = {},
@@ -66,11 +69,27 @@ export function sendA2aMessageTool(
       const before = socket.queueLength;
       const delivery = socket.send(envelope);
       if (socket.queueLength > before) {
+        // With a data directory, the message is on disk before the caller hears `queued: true`.
+        const outbox = outboxOf(bridge.a2a);
+        let durable: Record<string, unknown> = {};
+        if (outbox) {
+          try {
+            outbox.accept({ id: messageId, envelope });
+            followDelivery(outbox, messageId, delivery);
+            durable = { durable: true };
+          } catch (error) {
+            // Still queued in memory: say it would not survive a restart.
+            durable = {
+              durable: false,
+              durable_error: error instanceof Error ? error.message : String(error),
+            };
+          }
+        }
         bridge.a2a.track(
           { message_id: messageId, to_agent: args.to_agent, message_type: args.message_type },
           delivery,
         );
-        return { message_id: messageId, queued: true, queue_length: socket.queueLength };
+        return { message_id: messageId, queued: true, queue_length: socket.queueLength, ...durable };
       }
       await delivery;
       return { message_id: messageId, queued: false };
