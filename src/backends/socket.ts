@@ -112,6 +112,11 @@ export interface SocketBackendOptions {
   queueLimit?: number;
   /** Frames larger than this (in UTF-8 bytes), in or out, are refused. Default 1 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Incoming frames whose arrays/objects nest deeper than this are refused (malformed): a reply
+   * nested 100 000 levels deep parses, but no one can `JSON.stringify` it again. Default 100.
+   */
+  maxFrameDepth?: number;
   /** Per-attempt connect timeout. Default 5 000 ms. */
   connectTimeoutMs?: number;
   /** A connection must stay up this long before the backoff starts over. Default 5 000 ms. */
@@ -232,6 +237,23 @@ function utf8Length(text: string): number {
   return bytes;
 }
 
+/** Whether JSON text nests arrays/objects deeper than `limit` (strings skipped): one linear scan, no parse. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c) i++;
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x7b || code === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (code === 0x7d || code === 0x5d) depth--;
+  }
+  return false;
+}
+
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
   const message = (error as { message?: unknown } | null)?.message;
@@ -274,6 +296,7 @@ class SocketBackendImpl implements SocketBackend {
   private readonly critical: boolean;
   private readonly queueLimit: number;
   private readonly maxFrameBytes: number;
+  private readonly maxFrameDepth: number;
   private readonly requestTimeoutMs: number;
   private readonly protocols: string | string[] | undefined;
   private readonly validateFrame: ((frame: Record<string, unknown>) => string | null) | undefined;
@@ -326,6 +349,7 @@ class SocketBackendImpl implements SocketBackend {
     this.critical = options.critical ?? false;
     this.queueLimit = positiveOr('queueLimit', options.queueLimit, 1000, true);
     this.maxFrameBytes = positiveOr('maxFrameBytes', options.maxFrameBytes, 1024 * 1024);
+    this.maxFrameDepth = positiveOr('maxFrameDepth', options.maxFrameDepth, 100);
     this.requestTimeoutMs = positiveOr('requestTimeoutMs', options.requestTimeoutMs, 30_000);
     this.validateFrame = options.validateFrame;
 
@@ -872,6 +896,7 @@ class SocketBackendImpl implements SocketBackend {
     ) {
       return `frame over the ${this.maxFrameBytes}-byte limit`;
     }
+    if (nestsDeeperThan(text, this.maxFrameDepth)) return `JSON nested over ${this.maxFrameDepth} levels`;
     let frame: unknown;
     try {
       frame = JSON.parse(text);
