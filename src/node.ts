@@ -9,3 +9,4 @@ export { loadConfig } from './config.js';
 export * from './index.js';
 export { startLab } from './lab/index.js';
 export { createMcpServer } from './mcp/server.js';
+export * from './persistence/index.js';

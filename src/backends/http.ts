@@ -19,7 +19,11 @@
 import { createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
 import { type HttpAvailability, type HttpProbeOutput, httpMachine } from '../../machines/http.machine.js';
 import { type Clock, systemClock } from '../clock.js';
-import { type CircuitBreaker, createCircuitBreaker } from '../reliability/breaker.js';
+import {
+  type CircuitBreaker,
+  type CircuitBreakerOptions,
+  createCircuitBreaker,
+} from '../reliability/breaker.js';
 import { type RetryInfo, retry } from '../reliability/retry.js';
 import type { RetryBudget } from '../reliability/retry-budget.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
@@ -65,6 +69,8 @@ export interface HttpBreakerOptions {
   successThreshold?: number;
   /** Spreads the OPEN → HALF_OPEN delay of many backends. Default 0.2. */
   resetJitter?: number;
+  /** A saved breaker state to start from (see `createCircuitBreaker({ restore })`). */
+  restore?: CircuitBreakerOptions['restore'];
 }
 
 export interface HttpBackendOptions {
@@ -237,6 +243,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     halfOpenMaxCalls: options.breaker?.halfOpenMaxCalls,
     successThreshold: options.breaker?.successThreshold,
     resetJitter: options.breaker?.resetJitter ?? 0.2,
+    ...(options.breaker?.restore ? { restore: options.breaker.restore } : {}),
     random,
     clock,
     isFailure: countsAsFailure,

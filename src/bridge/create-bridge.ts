@@ -193,6 +193,8 @@ export function createBridge(config: BridgeConfig & { persistence?: BridgePersis
         random,
         critical: spec.critical,
       };
+      const restore = persistence?.breakers?.load(spec.name);
+      if (restore) options.breaker = { ...options.breaker, restore };
       backends.set(spec.name, createHttpBackend(options));
     }
   }
