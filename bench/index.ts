@@ -1,15 +1,17 @@
 /*
  * `npm run bench`: every benchmark in one run, each printing its own tables. Run with --expose-gc.
- * `BENCH=breaker` (or `socket`, `bridge`, a comma-separated list) runs one part.
+ * `BENCH=breaker` (or `socket`, `bridge`, `storm`, a comma-separated list) runs one part.
  */
 import { runBreakerBench } from './breaker.js';
 import { runBridgeBench } from './bridge.js';
 import { runSocketBench } from './socket.js';
+import { runStormBench } from './storm.js';
 
 const parts: Record<string, () => Promise<void>> = {
   breaker: runBreakerBench,
   socket: runSocketBench,
   bridge: runBridgeBench,
+  storm: runStormBench,
 };
 const selected = (process.env.BENCH ?? Object.keys(parts).join(',')).split(',');
 console.log(`# webmcp-bridge benchmarks — ${new Date().toISOString()}`);

@@ -223,6 +223,8 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   const critical = options.critical ?? false;
 
   const stopController = new AbortController();
+  /** Controllers of the requests in flight, aborted by `stop()`. */
+  const inFlight = new Set<AbortController>();
   let lastCheckAt: number | null = null;
   let lastSuccessAt: number | null = null;
   const listeners = new Set<() => void>();
@@ -432,12 +434,12 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     const attemptTimeoutMs = timeoutMs === undefined ? requestTimeoutMs : positive('timeoutMs', timeoutMs);
     const controller = new AbortController();
     const onCallerAbort = () => controller.abort(signal?.reason);
-    const onStop = () => controller.abort(stopController.signal.reason);
     signal?.addEventListener('abort', onCallerAbort, { once: true });
-    stopController.signal.addEventListener('abort', onStop, { once: true });
+    // Kept in a set rather than as listeners of the stop signal: Node warns past 10 listeners.
+    inFlight.add(controller);
     const cleanUp = () => {
       signal?.removeEventListener('abort', onCallerAbort);
-      stopController.signal.removeEventListener('abort', onStop);
+      inFlight.delete(controller);
     };
     const attempt = (index: number, attemptSignal: AbortSignal) =>
       breaker.execute(async () => {
@@ -524,6 +526,8 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     async stop() {
       if (stopController.signal.aborted) return;
       stopController.abort(new HttpBackendStoppedError(name));
+      for (const controller of inFlight) controller.abort(stopController.signal.reason);
+      inFlight.clear();
       actor.send({ type: 'STOP' });
       actor.stop();
       breaker.stop();
