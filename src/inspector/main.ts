@@ -1,0 +1,128 @@
+/**
+ * `npm run inspector -- [--url ws://127.0.0.1:PORT/] [--replay FILE] [--port N] [--record FILE] [--stately]`
+ *
+ * - `--url`: serve the page against an inspector server that is already running (e.g. `npm start`'s).
+ * - `--replay FILE`: serve the page with a `--record`ed incident, with a timeline to scrub, pause, step.
+ * - neither: start the lab, a bridge pointed at it and an inspector server, and serve the page (a demo;
+ *   `--record FILE` records it).
+ * Prints the page's URL; never opens a browser. `--stately` adds a button that forwards the events to
+ * Stately's hosted inspector (stately.ai — the only outside connection, and only on that click).
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startLab } from '../lab/index.js';
+import { createInspectedBridge, startInspectorPage, startInspectorServer } from './index.js';
+
+export const INSPECTOR_USAGE = `Usage: npm run inspector -- [options]
+
+  --url ws://127.0.0.1:PORT/   follow a running bridge's inspector server (npm start prints it)
+  --replay FILE                play back a recording made with --record
+  --record FILE                (demo mode) append every inspection message and health report to FILE
+  --port N                     port of the page (default: a free port)
+  --stately                    offer to forward the events to Stately's hosted inspector (needs internet)
+  -h, --help                   this text
+
+Without --url or --replay, starts the lab, a bridge and an inspector server on 127.0.0.1 (a demo).
+Never opens a browser: open the printed URL yourself.
+`;
+
+export interface RunningInspectorCli {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts what argv asks for and returns once the page is served. */
+export async function runInspector(
+  argv: readonly string[],
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<RunningInspectorCli | null> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      url: { type: 'string' },
+      replay: { type: 'string' },
+      record: { type: 'string' },
+      port: { type: 'string' },
+      stately: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    out(INSPECTOR_USAGE);
+    return null;
+  }
+  if (values.url && values.replay) throw new Error('give --url or --replay, not both');
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65_536))
+    throw new Error(`--port: expected a port number, got ${values.port}`);
+  if (values.url && !/^wss?:\/\//.test(values.url))
+    throw new Error(`--url: expected ws://…, got ${values.url}`);
+  const pageOptions = {
+    ...(port !== undefined ? { port } : {}),
+    ...(values.stately ? { stately: true } : {}),
+  };
+
+  if (values.url || values.replay) {
+    const page = await startInspectorPage({
+      ...pageOptions,
+      ...(values.url ? { wsUrl: values.url } : {}),
+      ...(values.replay ? { replayFile: values.replay } : {}),
+    });
+    out(`inspector page: ${page.url}`);
+    return { url: page.url, stop: () => page.stop() };
+  }
+
+  const lab = await startLab({ wsPort: 0, httpPort: 0, controlPort: 0 });
+  const { bridge, relay } = createInspectedBridge({
+    logger: { warn() {} },
+    backends: {
+      evolution: { url: lab.urls.evolution },
+      agents: { url: lab.urls.agents },
+      a2a: { url: lab.urls.a2a },
+      lmStudio: { url: lab.urls.lmStudio },
+    },
+  });
+  await bridge.start();
+  const server = await startInspectorServer({
+    bridge,
+    relay,
+    labControl: { url: lab.urls.control, token: lab.token },
+    ...(values.record ? { record: values.record } : {}),
+  });
+  const page = await startInspectorPage({ ...pageOptions, wsUrl: server.url });
+  out(`inspector server: ${server.url}`);
+  if (values.record) out(`recording to ${values.record}`);
+  out(`inspector page: ${page.url}`);
+  return {
+    url: page.url,
+    async stop() {
+      await page.stop();
+      await server.stop();
+      await bridge.stop();
+      relay.stop();
+      await lab.stop();
+    },
+  };
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  runInspector(process.argv.slice(2)).then(
+    (running) => {
+      if (!running) return;
+      const stop = () => {
+        running.stop().finally(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `inspector: ${error instanceof Error ? error.message : String(error)}\n\n${INSPECTOR_USAGE}`,
+      );
+      process.exit(2);
+    },
+  );
+}

@@ -1,0 +1,105 @@
+/**
+ * The inspector end to end in real Chromium: lab + bridge (with the relay) + inspector server + the
+ * Vite page. Asserts a diagram for every machine, takes the evolution backend down with the page's own
+ * button, sees its breaker diagram highlight OPEN and the health panel show fail within 2 s, brings it
+ * back and sees CLOSED, with no console error or warning. Saves a screenshot (to a temporary file;
+ * `npm run screenshot` regenerates docs/inspector.png with the same flow).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, type InspectorDemo, startInspectorDemo, waitForState } from '../scripts/screenshot.js';
+import { CHROMIUM_ARGS, chromiumOrSkip } from './support/chromium.js';
+
+const lookup = chromiumOrSkip();
+if (lookup.skipReason) console.warn(`inspector-chromium: skipped: ${lookup.skipReason}`);
+
+describe.skipIf(lookup.skipReason !== undefined)('inspector page in Chromium', () => {
+  let demo: InspectorDemo;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    demo = await startInspectorDemo();
+    browser = await chromium.launch({ executablePath: lookup.path as string, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning')
+        problems.push(`console.${message.type()}: ${message.text()}`);
+    });
+    await page.goto(demo.page.url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+  }, 40_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  it('draws a statechart for the bridge, every backend and every breaker', async () => {
+    const actors = ['bridge', ...BACKENDS, ...BACKENDS.map((name) => `${name}.breaker`)];
+    for (const actor of actors) {
+      await page.waitForSelector(`.card[data-actor="${actor}"] svg.diagram .state`, { timeout: 10_000 });
+    }
+    const breakerStates = await page.$$eval('.card[data-actor="evolution.breaker"] .state', (nodes) =>
+      nodes.map((node) => node.getAttribute('data-key')),
+    );
+    expect(breakerStates).toEqual(['CLOSED', 'OPEN', 'HALF_OPEN']);
+    const labels = await page.textContent('.card[data-actor="evolution.breaker"] svg');
+    expect(labels).toContain('FAILURE [reachesFailureThreshold] → OPEN');
+    expect(labels).toContain('after(resetTimeout) → HALF_OPEN');
+    await waitForState(page, 'evolution', 'CONNECTED', 15_000);
+    await waitForState(page, 'evolution.breaker', 'CLOSED');
+    expect(
+      await page.$('.card[data-actor="evolution.breaker"] .state[data-key="CLOSED"].active'),
+    ).not.toBeNull();
+  });
+
+  it('takes evolution down with the page button: breaker OPEN and health fail within 2 s; back up: CLOSED', async () => {
+    const started = Date.now();
+    await page.click('button[data-backend="evolution"][data-fault="down"]');
+    await page.waitForSelector('.card[data-actor="evolution.breaker"] .state[data-key="OPEN"].active', {
+      timeout: 2_000,
+    });
+    await page.waitForSelector('tr[data-backend="evolution"][data-status="fail"]', {
+      timeout: Math.max(100, 2_000 - (Date.now() - started)),
+    });
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(await page.getAttribute('tr[data-backend="evolution"]', 'data-breaker')).toMatch(/OPEN|HALF_OPEN/);
+
+    // The event log shows the trip; clicking it shows the snapshot after it.
+    await page.selectOption('#log-filter', 'evolution.breaker');
+    await page.click('.log-entry >> text=FAILURE');
+    expect(await page.textContent('#detail')).toContain('"value": "OPEN"');
+    await page.selectOption('#log-filter', '');
+
+    await page.screenshot({ path: join(mkdtempSync(join(tmpdir(), 'inspector-shot-')), 'inspector.png') });
+
+    await page.click('button[data-backend="evolution"][data-fault="up"]');
+    await waitForState(page, 'evolution.breaker', 'CLOSED', 10_000);
+    await waitForState(page, 'evolution', 'CONNECTED', 10_000);
+    await page.waitForSelector('tr[data-backend="evolution"][data-status="pass"]', { timeout: 5_000 });
+    // The breaker's timeline shows the trip.
+    expect(await page.getAttribute('.timeline-row[data-breaker="evolution"] svg', 'aria-label')).toMatch(
+      /OPEN/,
+    );
+  });
+
+  it('is keyboard navigable: fault buttons and log entries take focus', async () => {
+    await page.focus('button[data-backend="evolution"][data-fault="down"]');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-fault'))).toBe('down');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-fault'))).toBe('up');
+    await page.focus('.log-entry');
+    await page.keyboard.press('Enter');
+    expect(await page.textContent('#detail')).toContain('"snapshot"');
+  });
+
+  it('logged no console error or warning', () => {
+    expect(problems).toEqual([]);
+  });
+});
