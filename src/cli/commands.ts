@@ -4,6 +4,12 @@ import { ConfigError } from '../bridge/errors.js';
 import { createNodeBridge } from '../bridge/node.js';
 import type { Bridge, BridgeLogger, HealthReport } from '../bridge/types.js';
 import { type LoadedConfig, loadConfig } from '../config.js';
+import {
+  combineInspectors,
+  createInspectionRelay,
+  type RunningInspector,
+  startInspector,
+} from '../inspector/index.js';
 import { type Lab, startLab } from '../lab/index.js';
 import { runLab } from '../lab/main.js';
 import { startMcpHttpServer } from '../mcp/http.js';
@@ -240,6 +246,8 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
     let bridge: Bridge | undefined;
     let server: Awaited<ReturnType<typeof startMcpHttpServer>> | undefined;
     let unsubscribe: (() => void) | undefined;
+    const relay = createInspectionRelay();
+    let inspector: RunningInspector | undefined;
     try {
       const config = configOf(io, options.config as string | undefined, {
         logger: {
@@ -253,19 +261,25 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
           lmStudio: { url: lab.urls.lmStudio },
         },
       });
-      bridge = createNodeBridge(config);
+      bridge = createNodeBridge({ ...config, inspect: combineInspectors(config.inspect, relay.inspect) });
+      relay.attach(bridge);
       await bridge.start();
       server = await startMcpHttpServer(bridge, {
         host: '127.0.0.1',
         port: mcpPort,
         version: packageVersion(),
       });
-      // inspector: started here once issue 5 lands
+      inspector = await startInspector({
+        bridge,
+        relay,
+        labControl: { url: lab.urls.control, token: lab.token },
+      });
 
       io.stdout(
         [
           'webmcp-bridge running',
           `  MCP (Streamable HTTP)  ${server.url}`,
+          `  inspector              ${inspector.url}`,
           `  lab evolution          ${lab.urls.evolution}`,
           `  lab agents             ${lab.urls.agents}`,
           `  lab a2a                ${lab.urls.a2a}`,
@@ -286,8 +300,10 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
       io.stdout(`stopping (${why})…\n`);
     } finally {
       unsubscribe?.();
+      await inspector?.stop();
       await server?.close();
       await bridge?.stop();
+      relay.stop();
       await lab.stop();
     }
     io.stdout('webmcp-bridge stopped\n');
