@@ -5,12 +5,13 @@
  * back and sees CLOSED, with no console error or warning. Saves a screenshot (to a temporary file;
  * `npm run screenshot` regenerates docs/inspector.png with the same flow).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type InspectorDemo, startInspectorDemo, waitForState } from '../scripts/screenshot.js';
+import { type RecordLine, startInspectorPage } from '../src/inspector/index.js';
 import { CHROMIUM_ARGS, chromiumOrSkip } from './support/chromium.js';
 
 const lookup = chromiumOrSkip();
@@ -21,9 +22,10 @@ describe.skipIf(lookup.skipReason !== undefined)('inspector page in Chromium', (
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
+  const record = join(mkdtempSync(join(tmpdir(), 'inspector-record-')), 'incident.jsonl');
 
   beforeAll(async () => {
-    demo = await startInspectorDemo();
+    demo = await startInspectorDemo({ record });
     browser = await chromium.launch({ executablePath: lookup.path as string, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
@@ -97,6 +99,74 @@ describe.skipIf(lookup.skipReason !== undefined)('inspector page in Chromium', (
     await page.focus('.log-entry');
     await page.keyboard.press('Enter');
     expect(await page.textContent('#detail')).toContain('"snapshot"');
+  });
+
+  it('replays the recorded incident with a timeline to scrub and step', async () => {
+    await page.close(); // the live page would retry its connection once the server is gone
+    await demo.server.stop(); // flushes and closes the recording
+    const replay = await startInspectorPage({
+      replayFile: record,
+      logLevel: 'silent',
+      cacheDir: mkdtempSync(join(tmpdir(), 'inspector-replay-vite-')),
+    });
+    const second = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      second.on('pageerror', (error) => problems.push(`replay pageerror: ${error.message}`));
+      second.on('console', (message) => {
+        if (message.type() === 'error' || message.type() === 'warning')
+          problems.push(`replay console.${message.type()}: ${message.text()}`);
+      });
+      await second.goto(replay.url);
+      await second.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+      expect(await second.isVisible('#replay-range')).toBe(true);
+      // Scrub to the end: the breaker tripped and recovered, and its timeline shows it.
+      const max = Number(await second.getAttribute('#replay-range', 'max'));
+      expect(max).toBeGreaterThan(20);
+      await second.$eval(
+        '#replay-range',
+        (input, value) => {
+          (input as HTMLInputElement).value = String(value);
+          input.dispatchEvent(new Event('input'));
+        },
+        max,
+      );
+      await waitForState(second, 'evolution.breaker', 'CLOSED');
+      // Scrub to just before the trip (found in the recording), then step forward until it opens.
+      const lines = readFileSync(record, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as RecordLine);
+      const breakerId = lines.find(
+        (line) => line.message.type === '@xstate.actor' && line.message.name === 'evolution.breaker',
+      )?.message as { sessionId: string } | undefined;
+      const trip = lines.findIndex(
+        (line) =>
+          line.message.type === '@xstate.snapshot' &&
+          line.message.sessionId === breakerId?.sessionId &&
+          line.message.snapshot.value === 'OPEN',
+      );
+      expect(trip).toBeGreaterThan(0);
+      await second.$eval(
+        '#replay-range',
+        (input, value) => {
+          (input as HTMLInputElement).value = String(value);
+          input.dispatchEvent(new Event('input'));
+        },
+        Math.max(1, trip - 6),
+      );
+      expect(await second.getAttribute('.card[data-actor="evolution.breaker"]', 'data-value')).toBe('CLOSED');
+      let opened = false;
+      for (let i = 0; i < 12 && !opened; i++) {
+        await second.click('#replay-forward');
+        opened =
+          (await second.getAttribute('.card[data-actor="evolution.breaker"]', 'data-value')) === 'OPEN';
+      }
+      expect(opened).toBe(true);
+      expect(await second.textContent('#replay-time')).toMatch(/^\+\d+\.\d+ s/);
+    } finally {
+      await second.close();
+      await replay.stop();
+    }
   });
 
   it('logged no console error or warning', () => {
