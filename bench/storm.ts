@@ -24,6 +24,7 @@ import type { FetchLike } from '../src/backends/http.js';
 import { createBridge } from '../src/bridge/create-bridge.js';
 import type { Bridge } from '../src/bridge/types.js';
 import { createManualClock, type ManualClock } from '../src/clock.js';
+import { mulberry32 } from '../src/lab/faults.js';
 import { retry } from '../src/reliability/retry.js';
 import { createRetryMetrics } from '../src/reliability/retry-metrics.js';
 import { formatTable } from './table.js';
@@ -67,18 +68,6 @@ export interface StormResult {
   afterTrip: number[];
   /** Of those, how many ran while that breaker was HALF_OPEN (ours only; null otherwise). */
   afterTripHalfOpen: number | null;
-}
-
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** The most values of sorted `times` in any half-open interval of `widthMs`. */
@@ -175,13 +164,13 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   const { strategy, failureRate } = options;
   const owners = options.perCaller ? callers : 1;
   const clock = createManualClock();
-  const random = seeded(seed);
+  const random = mulberry32(seed);
   const tripped: Array<number | undefined> = new Array(owners).fill(undefined);
   const bridges: Bridge[] = [];
   const halfOpen = (owner: number) => bridges[owner]?.backend('lmStudio')?.breaker.state === 'HALF_OPEN';
   const backend = simulatedBackend(
     clock,
-    seeded(seed + 1),
+    mulberry32(seed + 1),
     failureRate,
     latencyMs,
     (owner) => tripped[owner],
@@ -200,7 +189,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       };
       const bridge = createBridge({
         clock,
-        random: seeded(seed * 1000 + owner),
+        random: mulberry32(seed * 1000 + owner),
         fetch,
         logger: silent,
         surface: false,

@@ -1,3 +1,4 @@
+import { eventLabel } from '../../src/diagram/mermaid.js';
 /**
  * Draws a statechart from a machine definition (`machine.toJSON()`, as the relay sends it) as SVG:
  * states as boxes (compound states contain their children, parallel regions are stacked), every
@@ -32,15 +33,6 @@ const HEADER = 22;
 const PAD = 8;
 const GAP = 30;
 const MAX_COLS = 3;
-
-export function eventLabel(eventType: string, delay?: string | number): string {
-  if (eventType.startsWith('xstate.after.')) return `after(${delay ?? eventType.split('.')[2]})`;
-  if (eventType.startsWith('xstate.done.actor.'))
-    return `done(${eventType.slice('xstate.done.actor.'.length)})`;
-  if (eventType.startsWith('xstate.error.actor.'))
-    return `error(${eventType.slice('xstate.error.actor.'.length)})`;
-  return eventType === '' ? 'always' : eventType;
-}
 
 function guardName(guard: TransitionDef['guard']): string | undefined {
   if (!guard) return undefined;
