@@ -1,7 +1,9 @@
 /**
  * The inspector page. `?ws=ws://127.0.0.1:PORT/` follows a live bridge; `?replay=1` plays back the
  * recording the launcher serves at /__inspector/replay.jsonl; `?stately=1` adds a button that
- * forwards the same events to Stately's hosted inspector (opt-in; nothing goes out otherwise).
+ * forwards the same events to Stately's hosted inspector (opt-in; nothing goes out otherwise);
+ * `?inpage=1&lab=ws://…&llm=http://…/v1` runs the browser bridge in the page and inspects it there
+ * (see inpage.ts).
  */
 import type { InspectorMessage, RecordLine, StatelyMessage } from '../../src/inspector/protocol.js';
 import { type Diagram, drawDiagram, valueText } from './diagram.js';
@@ -512,6 +514,24 @@ function connect(url: string) {
   open();
 }
 
+// ------------------------------------------------------------------ in-page bridge
+
+async function startInPageMode() {
+  const status = $('conn');
+  status.textContent = 'starting the in-page bridge…';
+  status.dataset.state = 'connecting';
+  try {
+    // Loaded only in this mode: the live and replay pages do not carry the bridge.
+    const { startInPage } = await import('./inpage.js');
+    await startInPage(params, applyAll);
+    status.textContent = 'in-page bridge · WebMCP';
+    status.dataset.state = 'open';
+  } catch (error) {
+    status.textContent = `in-page bridge failed: ${error instanceof Error ? error.message : String(error)}`;
+    status.dataset.state = 'closed';
+  }
+}
+
 // ------------------------------------------------------------------ replay
 
 interface Replay {
@@ -659,6 +679,7 @@ function init() {
 
   const ws = params.get('ws');
   if (params.get('replay') === '1') void startReplay();
+  else if (params.get('inpage') === '1') void startInPageMode();
   else if (ws && /^wss?:\/\//.test(ws)) connect(ws);
   else {
     $('conn').textContent = 'no source: open with ?ws=ws://127.0.0.1:PORT/ or npm run inspector -- --url …';

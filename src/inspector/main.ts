@@ -1,8 +1,10 @@
 /**
- * `npm run inspector -- [--url ws://127.0.0.1:PORT/] [--replay FILE] [--port N] [--record FILE] [--stately]`
+ * `npm run inspector -- [--url ws://127.0.0.1:PORT/] [--replay FILE] [--in-page] [--port N] [--record FILE] [--stately]`
  *
  * - `--url`: serve the page against an inspector server that is already running (e.g. `npm start`'s).
  * - `--replay FILE`: serve the page with a `--record`ed incident, with a timeline to scrub, pause, step.
+ * - `--in-page`: start the lab and serve the page in in-page mode: the page runs the browser (WebMCP)
+ *   build of the bridge itself and inspects it there (no bridge process, no inspector server).
  * - neither: start the lab, a bridge pointed at it and an inspector server, and serve the page (a demo;
  *   `--record FILE` records it).
  * Prints the page's URL; never opens a browser. `--stately` adds a button that forwards the events to
@@ -17,6 +19,7 @@ export const INSPECTOR_USAGE = `Usage: npm run inspector -- [options]
 
   --url ws://127.0.0.1:PORT/   follow a running bridge's inspector server (npm start prints it)
   --replay FILE                play back a recording made with --record
+  --in-page                    start the lab; the page runs the browser (WebMCP) bridge and inspects it
   --record FILE                (demo mode) append every inspection message and health report to FILE
   --port N                     port of the page (default: a free port)
   --stately                    offer to forward the events to Stately's hosted inspector (needs internet)
@@ -44,6 +47,7 @@ export async function runInspector(
       record: { type: 'string' },
       port: { type: 'string' },
       stately: { type: 'boolean', default: false },
+      'in-page': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -53,7 +57,9 @@ export async function runInspector(
     out(INSPECTOR_USAGE);
     return null;
   }
-  if (values.url && values.replay) throw new Error('give --url or --replay, not both');
+  if ([values.url, values.replay, values['in-page']].filter(Boolean).length > 1)
+    throw new Error('give one of --url, --replay, --in-page');
+  if (values['in-page'] && values.record) throw new Error('--record records the demo bridge, not --in-page');
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65_536))
     throw new Error(`--port: expected a port number, got ${values.port}`);
@@ -75,6 +81,27 @@ export async function runInspector(
   }
 
   const lab = await startLab({ wsPort: 0, httpPort: 0, controlPort: 0 });
+  if (values['in-page']) {
+    const page = await startInspectorPage({
+      ...pageOptions,
+      inPage: {
+        lab: new URL(lab.urls.evolution).origin.replace(/^http/, 'ws'),
+        lmStudio: lab.urls.lmStudio,
+        control: { url: lab.urls.control, token: lab.token },
+      },
+    }).catch(async (error: unknown) => {
+      await lab.stop();
+      throw error;
+    });
+    out(`inspector page (in-page bridge): ${page.url}`);
+    return {
+      url: page.url,
+      async stop() {
+        await page.stop();
+        await lab.stop();
+      },
+    };
+  }
   const { bridge, relay } = createInspectedBridge({
     logger: { warn() {} },
     backends: {

@@ -23,13 +23,21 @@ export interface InspectorPageOptions {
   port?: number;
   /** Adds `stately=1`: the page offers to forward events to Stately's hosted inspector. */
   stately?: boolean;
+  /**
+   * Serve the page in in-page mode: it runs the browser bridge itself against these backends and
+   * inspects it without any inspector server. `lmStudio` is proxied at `/v1` (same origin), since
+   * its server sends no CORS headers; `control` (the lab's control server) adds the fault buttons.
+   */
+  inPage?: { lab: string; lmStudio?: string; control?: { url: string; token: string } };
+  /** Default true. False: no HMR and no file watching (a file saved during a test must not reload it). */
+  hmr?: boolean;
   /** Vite's cache directory. Default `node_modules/.vite-inspector`. */
   cacheDir?: string;
   logLevel?: 'info' | 'warn' | 'error' | 'silent';
 }
 
 export interface InspectorPage {
-  /** The page's URL, with its query (`?ws=…` or `?replay=1`). */
+  /** The page's URL, with its query (`?ws=…`, `?replay=1` or `?inpage=1…`). */
   readonly url: string;
   /** The page's origin, without a query. */
   readonly baseUrl: string;
@@ -69,8 +77,14 @@ export async function startInspectorPage(options: InspectorPageOptions = {}): Pr
     clearScreen: false,
     cacheDir: options.cacheDir ?? join(PROJECT_ROOT, 'node_modules', '.vite-inspector'),
     plugins: options.replayFile ? [replayPlugin(options.replayFile)] : [],
-    optimizeDeps: { include: ['@statelyai/inspect'] },
+    optimizeDeps: {
+      include: ['@statelyai/inspect', ...(options.inPage ? ['@mcp-b/webmcp-polyfill'] : [])],
+    },
     server: {
+      ...(options.hmr === false ? { hmr: false, watch: null } : {}),
+      ...(options.inPage?.lmStudio
+        ? { proxy: { '/v1': { target: new URL(options.inPage.lmStudio).origin, changeOrigin: true } } }
+        : {}),
       host,
       port: options.port ?? 0,
       strictPort: options.port !== undefined && options.port !== 0,
@@ -85,12 +99,21 @@ export async function startInspectorPage(options: InspectorPageOptions = {}): Pr
     throw new Error('inspector: vite did not report its URL');
   }
   const query = new URLSearchParams();
-  if (options.replayFile) query.set('replay', '1');
+  let hash = '';
+  if (options.inPage) {
+    query.set('inpage', '1');
+    query.set('lab', options.inPage.lab);
+    if (options.inPage.lmStudio) query.set('llm', new URL('/v1', baseUrl).href);
+    if (options.inPage.control) {
+      query.set('control', options.inPage.control.url);
+      hash = `#${new URLSearchParams({ token: options.inPage.control.token })}`;
+    }
+  } else if (options.replayFile) query.set('replay', '1');
   else if (options.wsUrl) query.set('ws', options.wsUrl);
   if (options.stately) query.set('stately', '1');
   const search = query.toString();
   return {
-    url: search ? `${baseUrl}?${search}` : baseUrl,
+    url: `${search ? `${baseUrl}?${search}` : baseUrl}${hash}`,
     baseUrl,
     vite,
     stop: () => vite.close(),
