@@ -3,17 +3,15 @@
  * lab with its backends flapping at random, run in this process through the script's `runSoak()`.
  *
  * Asserted: the load really ran, no callTool promise rejected, nothing left in flight, heap growth
- * within the bound, no A2A message delivered twice, and every A2A message answered `queued: true`
- * delivered after the final drain.
- *
- * Known gap, printed but not asserted here (the script itself exits 1 on it): a message answered
- * `queued: false` resolved once written to an open socket; when the router resets that connection
- * before reading it, it is lost without its sender being told (the A2A wire format has no receipt).
+ * within the bound, no A2A message recorded twice by the router, and every accepted A2A message
+ * delivered after the final drain: answered `queued: true` or written to a socket the router then
+ * reset unread (the socket backend resends written but unconfirmed messages; the router drops the
+ * resent copies by `message_id`, reported as `routerDuplicates`).
  */
 import { expect, test } from 'vitest';
 import { runSoak } from '../scripts/soak.js';
 
-test('60-second soak: flat heap, every call answered, queued A2A messages all delivered once', async () => {
+test('60-second soak: flat heap, every call answered, every accepted A2A message delivered once', async () => {
   const lines: string[] = [];
   const report = await runSoak({
     seconds: 60,
@@ -32,5 +30,6 @@ test('60-second soak: flat heap, every call answered, queued A2A messages all de
   expect(report.a2a.queuedAnswers).toBeGreaterThan(0);
   expect(report.a2a.missingQueued).toBe(0);
   expect(report.a2a.duplicates).toBe(0);
-  expect(report.a2a.delivered + report.a2a.missingWritten).toBe(report.a2a.sent);
+  expect(report.a2a.missing).toBe(0);
+  expect(report.a2a.delivered).toBe(report.a2a.sent);
 }, 120_000);

@@ -50,8 +50,8 @@ export interface WebSocketLike {
   /** `ws` calls `callback` once the data is written (or failed); browsers take no callback. */
   send(data: string, callback?: (error?: Error) => void): void;
   close(code?: number, reason?: string): void;
-  /** `ws` only: protocol-level ping. */
-  ping?(): void;
+  /** `ws` only: protocol-level ping (the pong echoes `data`). */
+  ping?(data?: string): void;
   /** `ws` only: closes at once, without a closing handshake. */
   terminate?(): void;
   /** `ws` only: EventEmitter API (for `'pong'`). */
@@ -110,6 +110,20 @@ export interface SocketBackendOptions {
   heartbeat?: SocketHeartbeatOptions | false;
   /** Messages kept while disconnected. Default 1 000. */
   queueLimit?: number;
+  /**
+   * At-least-once delivery of `send()` messages. A message written to the socket stays unconfirmed
+   * until a ping sent after it is answered (the peer read past it); when the connection then drops
+   * abnormally (no closing handshake: code 1006, or a missed heartbeat), the unconfirmed messages go
+   * back to the front of the queue, in order, and are written again first after reconnecting. Receivers
+   * must therefore deduplicate (A2A: by `message_id`). At most `queueLimit` messages are kept
+   * unconfirmed; past that, writing waits for a confirmation. Requests (`request()`) are never resent.
+   * Needs a confirmation: protocol ping (`ws`, the default in Node, where this defaults to true) or
+   * the application-level ping with `heartbeat.isPong` (set this to true to use it). `send()` still
+   * resolves once the message is written.
+   */
+  redeliverUnconfirmed?: boolean;
+  /** Delay from the first unconfirmed write to the confirmation ping (coalesced). Default 50 ms. */
+  confirmAfterMs?: number;
   /** Frames larger than this (in UTF-8 bytes), in or out, are refused. Default 1 MiB. */
   maxFrameBytes?: number;
   /**
@@ -145,6 +159,10 @@ export interface SocketBackendStats {
   framesReceived: number;
   messagesSent: number;
   queueLength: number;
+  /** Written but not yet confirmed read by the peer (kept for redelivery). */
+  unconfirmed: number;
+  /** Messages put back in the queue after an abnormal close, to be written again. */
+  redelivered: number;
   pendingRequests: number;
   /** Replies whose requestId matched no pending request (delivered to `onMessage` listeners). */
   unmatchedReplies: number;
@@ -165,7 +183,9 @@ export interface SocketBackend extends Backend {
   /**
    * Resolves once the message is written to an open socket. While disconnected it waits in the
    * bounded FIFO queue; a full queue rejects with `QueueFullError`, `stop()` with `BackendStoppedError`.
-   * Strings are sent as they are, anything else as JSON.
+   * Strings are sent as they are, anything else as JSON. Delivery is at least once with
+   * `redeliverUnconfirmed` (default with `ws`): a written message the peer may not have read is
+   * written again after an abnormal disconnect, so receivers must deduplicate (e.g. by message id).
    */
   send(message: unknown): Promise<void>;
   /**
@@ -190,6 +210,16 @@ interface QueueEntry {
   resolve: () => void;
   reject: (error: unknown) => void;
   request: PendingRequest | null;
+  /** Order of the last write (0: never written). */
+  writeNo: number;
+  /** Where the entry is: waiting in the queue, written and kept until confirmed, or done. */
+  where: 'queue' | 'unconfirmed' | 'done';
+}
+
+/** A ping that, once answered, confirms every write up to `upTo`. */
+interface ConfirmMark {
+  token: number;
+  upTo: number;
 }
 
 interface PendingRequest {
@@ -302,6 +332,8 @@ class SocketBackendImpl implements SocketBackend {
   private readonly validateFrame: ((frame: Record<string, unknown>) => string | null) | undefined;
   private readonly pingMessage: string | (() => string) | undefined;
   private readonly isPong: ((frame: Record<string, unknown>) => boolean) | undefined;
+  private readonly redeliverOption: boolean | undefined;
+  private readonly confirmAfterMs: number;
   private Ctor: WebSocketConstructor | undefined;
   private loadingCtor: Promise<void> | null = null;
 
@@ -315,6 +347,13 @@ class SocketBackendImpl implements SocketBackend {
 
   private queue: QueueEntry[] = [];
   private seq = 0;
+  /** Whether the current connection keeps written messages until confirmed. */
+  private confirming = false;
+  private unconfirmed: QueueEntry[] = [];
+  private writes = 0;
+  private pingToken = 0;
+  private marks: ConfirmMark[] = [];
+  private confirmTimer: unknown = null;
   private readonly pending = new Map<string, PendingRequest>();
   private readonly messageListeners = new Set<(message: Record<string, unknown>) => void>();
   private readonly listeners = new Set<() => void>();
@@ -332,6 +371,7 @@ class SocketBackendImpl implements SocketBackend {
     malformedFrames: 0,
     framesReceived: 0,
     messagesSent: 0,
+    redelivered: 0,
     unmatchedReplies: 0,
     lastBackoffMs: 0,
   };
@@ -352,6 +392,8 @@ class SocketBackendImpl implements SocketBackend {
     this.maxFrameDepth = positiveOr('maxFrameDepth', options.maxFrameDepth, 100);
     this.requestTimeoutMs = positiveOr('requestTimeoutMs', options.requestTimeoutMs, 30_000);
     this.validateFrame = options.validateFrame;
+    this.redeliverOption = options.redeliverUnconfirmed;
+    this.confirmAfterMs = positiveOr('confirmAfterMs', options.confirmAfterMs, 50, true);
 
     const globalCtor = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     this.Ctor = options.WebSocket ?? (isNode ? undefined : globalCtor);
@@ -453,6 +495,7 @@ class SocketBackendImpl implements SocketBackend {
     const queued = this.queue;
     this.queue = [];
     for (const entry of queued) entry.reject(stoppedError);
+    this.dropUnconfirmed();
     for (const request of [...this.pending.values()]) this.settleRequest(request, stoppedError);
     this.resolveProbes();
     this.notify();
@@ -507,6 +550,7 @@ class SocketBackendImpl implements SocketBackend {
       ...this.counters,
       state: this.current.value,
       queueLength: this.queue.length,
+      unconfirmed: this.unconfirmed.length,
       pendingRequests: this.pending.size,
       backoffHistory: this.backoffHistory.slice(),
     };
@@ -602,8 +646,8 @@ class SocketBackendImpl implements SocketBackend {
     reject: (error: unknown) => void,
     request: PendingRequest | null,
   ): void {
-    const entry: QueueEntry = { seq: this.seq++, data, resolve, reject, request };
-    if (this.queue.length === 0 && this.isOpen()) {
+    const entry: QueueEntry = { seq: this.seq++, data, resolve, reject, request, writeNo: 0, where: 'queue' };
+    if (this.queue.length === 0 && this.isOpen() && this.canWrite()) {
       this.write(entry);
       return;
     }
@@ -615,14 +659,29 @@ class SocketBackendImpl implements SocketBackend {
     this.queue.push(entry);
   }
 
+  /** Room to keep one more unconfirmed message (always, when not confirming). */
+  private canWrite(): boolean {
+    return !this.confirming || this.unconfirmed.length < this.queueLimit;
+  }
+
   private isOpen(): boolean {
     return this.socket !== null && this.socket.readyState === OPEN && this.current.value === 'CONNECTED';
   }
 
   private write(entry: QueueEntry): void {
     const socket = this.socket as WebSocketLike;
+    const writeNo = ++this.writes;
+    entry.writeNo = writeNo;
+    // Kept from the moment it is handed to the socket: a ping sent after it is ordered after it.
+    const keep = this.confirming && entry.request === null;
+    entry.where = keep ? 'unconfirmed' : 'done';
+    if (keep) {
+      this.unconfirmed.push(entry);
+      this.scheduleConfirmation();
+    }
     if (this.protocolPing) {
       socket.send(entry.data, (error) => {
+        if (entry.writeNo !== writeNo) return; // written again since
         if (error) this.requeue(entry);
         else this.written(entry);
       });
@@ -644,6 +703,12 @@ class SocketBackendImpl implements SocketBackend {
 
   /** A write that failed (the socket closed under it) goes back into the queue, in its original order. */
   private requeue(entry: QueueEntry): void {
+    if (entry.where === 'queue') return; // already put back by an abnormal close
+    if (entry.where === 'unconfirmed') {
+      const index = this.unconfirmed.indexOf(entry);
+      if (index >= 0) this.unconfirmed.splice(index, 1);
+    }
+    entry.where = 'queue';
     if (this.stopped) {
       entry.reject(new BackendStoppedError(this.name));
       return;
@@ -658,11 +723,98 @@ class SocketBackendImpl implements SocketBackend {
 
   private flushQueue(): void {
     // Runs as the CONNECTED entry action, before the snapshot says CONNECTED: check the socket only.
-    while (this.queue.length > 0 && this.socket?.readyState === OPEN) {
+    while (this.queue.length > 0 && this.socket?.readyState === OPEN && this.canWrite()) {
       const entry = this.queue.shift() as QueueEntry;
       if (entry.request) entry.request.entry = null;
       this.write(entry);
     }
+  }
+
+  // ——— confirmation and redelivery ———
+
+  /** One coalesced confirmation ping `confirmAfterMs` after the first write it will cover. */
+  private scheduleConfirmation(): void {
+    if (this.confirmTimer !== null) return;
+    this.confirmTimer = this.clock.setTimeout(() => {
+      this.confirmTimer = null;
+      this.confirm();
+    }, this.confirmAfterMs);
+  }
+
+  private cancelConfirmation(): void {
+    if (this.confirmTimer === null) return;
+    this.clock.clearTimeout(this.confirmTimer);
+    this.confirmTimer = null;
+  }
+
+  private confirm(): void {
+    const last = this.unconfirmed[this.unconfirmed.length - 1];
+    if (!last || !this.socket || this.socket.readyState !== OPEN) return;
+    const covered = this.marks[this.marks.length - 1];
+    if (covered && covered.upTo >= last.writeNo) return; // a ping already out covers them
+    // The heartbeat ping when it can go now (it also watches for a dead peer), else a ping of our own.
+    const before = this.pingToken;
+    if (this.current.context.heartbeatIntervalMs > 0 && !this.current.context.awaitingPong) {
+      this.actor.send({ type: 'HEARTBEAT_DUE' });
+    }
+    if (this.pingToken === before) this.ping(this.socket);
+  }
+
+  /** Sends a ping carrying a fresh token; when confirming, it will confirm every write so far. */
+  private ping(socket: WebSocketLike): void {
+    const token = ++this.pingToken;
+    if (this.confirming) this.marks.push({ token, upTo: this.writes });
+    if (this.protocolPing) socket.ping?.(String(token));
+    else if (this.pingMessage !== undefined) {
+      socket.send(typeof this.pingMessage === 'function' ? this.pingMessage() : this.pingMessage);
+    }
+  }
+
+  /** A pong: protocol pongs echo their ping's token; application pongs answer the oldest ping. */
+  private confirmed(token: number | null): void {
+    let upTo = 0;
+    if (token === null) {
+      const mark = this.marks.shift();
+      if (mark) upTo = mark.upTo;
+    } else {
+      while (this.marks.length > 0 && (this.marks[0] as ConfirmMark).token <= token) {
+        upTo = (this.marks.shift() as ConfirmMark).upTo;
+      }
+    }
+    if (upTo === 0) return;
+    let count = 0;
+    while (count < this.unconfirmed.length && (this.unconfirmed[count] as QueueEntry).writeNo <= upTo) {
+      (this.unconfirmed[count] as QueueEntry).where = 'done';
+      count++;
+    }
+    if (count === 0) return;
+    const wasFull = !this.canWrite();
+    this.unconfirmed.splice(0, count);
+    if (this.unconfirmed.length > 0) this.scheduleConfirmation();
+    if (wasFull && this.isOpen()) this.flushQueue();
+  }
+
+  /**
+   * The connection ended. Abnormally (`redeliver`): every unconfirmed message goes back into the
+   * queue, ahead of what was queued after it, to be written again first. Cleanly: the closing
+   * handshake means the peer read everything, so they are done.
+   */
+  private endConfirmation(redeliver: boolean): void {
+    this.cancelConfirmation();
+    this.marks = [];
+    const unconfirmed = this.unconfirmed;
+    this.unconfirmed = [];
+    if (!redeliver || this.stopped || unconfirmed.length === 0) {
+      for (const entry of unconfirmed) entry.where = 'done';
+      return;
+    }
+    for (const entry of unconfirmed) entry.where = 'queue';
+    this.counters.redelivered += unconfirmed.length;
+    this.queue = unconfirmed.concat(this.queue).sort((a, b) => a.seq - b.seq);
+  }
+
+  private dropUnconfirmed(): void {
+    this.endConfirmation(false);
   }
 
   private failInFlight(): void {
@@ -745,6 +897,11 @@ class SocketBackendImpl implements SocketBackend {
     }
     this.socket = socket;
     this.protocolPing = typeof socket.ping === 'function' && typeof socket.on === 'function';
+    this.confirming =
+      this.queueLimit > 0 &&
+      (this.protocolPing
+        ? this.redeliverOption !== false
+        : this.redeliverOption === true && this.pingMessage !== undefined && this.isPong !== undefined);
     socket.onopen = () => {
       if (this.socket !== socket) return;
       const now = this.clock.now();
@@ -760,6 +917,7 @@ class SocketBackendImpl implements SocketBackend {
       if (this.socket !== socket) return;
       this.detach(socket);
       this.socket = null;
+      this.endConfirmation(event.code === 1006);
       this.actor.send({ type: 'CLOSED', code: event.code, reason: event.reason ?? '' });
       this.failAttempt(new Error(`closed before open (code ${event.code})`));
     };
@@ -773,8 +931,11 @@ class SocketBackendImpl implements SocketBackend {
       this.receive(event.data);
     };
     if (this.protocolPing) {
-      socket.on?.('pong', () => {
-        if (this.socket === socket) this.pong();
+      socket.on?.('pong', (data: unknown) => {
+        if (this.socket !== socket) return;
+        const token = Number(String(data ?? ''));
+        if (Number.isSafeInteger(token) && token > 0) this.confirmed(token);
+        this.pong();
       });
     }
   }
@@ -810,6 +971,8 @@ class SocketBackendImpl implements SocketBackend {
     if (!socket) return;
     this.socket = null;
     this.detach(socket);
+    // Abandoned without a closing handshake (heartbeat missed, timeout): the peer may not have read them.
+    this.endConfirmation(event.type !== 'STOP');
     try {
       if (event.type === 'STOP' || !socket.terminate)
         socket.close(1000, event.type === 'STOP' ? 'backend stopped' : '');
@@ -824,10 +987,7 @@ class SocketBackendImpl implements SocketBackend {
     if (!socket || socket.readyState !== OPEN) return;
     this.pingSentAt = this.clock.now();
     try {
-      if (this.protocolPing) socket.ping?.();
-      else if (this.pingMessage !== undefined) {
-        socket.send(typeof this.pingMessage === 'function' ? this.pingMessage() : this.pingMessage);
-      }
+      this.ping(socket);
     } catch (error) {
       this.actor.send({ type: 'ERROR', message: `ping failed: ${describe(error)}` });
     }
@@ -858,7 +1018,12 @@ class SocketBackendImpl implements SocketBackend {
     }
     const object = parsed;
     this.lastSuccessAt = this.clock.now();
-    if (!this.protocolPing && this.current.context.awaitingPong && (!this.isPong || this.isPong(object))) {
+    if (
+      !this.protocolPing &&
+      (this.current.context.awaitingPong || this.marks.length > 0) &&
+      (!this.isPong || this.isPong(object))
+    ) {
+      if (this.confirming) this.confirmed(null);
       this.pong();
       if (this.isPong) return;
     }

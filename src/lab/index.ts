@@ -45,6 +45,8 @@ export * from './types.js';
 
 const CONTROL_HOST = '127.0.0.1';
 const CONTROL_BODY_LIMIT = 64 * 1024;
+/** How many A2A message ids the router remembers to drop duplicates. */
+const SEEN_IDS_LIMIT = 100_000;
 const WS_PATHS: Record<string, WsBackend> = { '/evolution': 'evolution', '/agents': 'agents', '/a2a': 'a2a' };
 
 function displayHost(host: string): string {
@@ -203,6 +205,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const httpRawSockets = new Set<Socket>();
   const hungResponses = new Set<http.ServerResponse>();
   const received: A2AEnvelope[] = [];
+  // The router records each message_id once: senders deliver at least once (a message written just
+  // before a reset is written again after the reconnect). Remembers the last SEEN_IDS_LIMIT ids.
+  const seenIds = new Set<string>();
+  let a2aDuplicates = 0;
   const waiters = new Set<{ n: number; resolve: (m: A2AEnvelope[]) => void; reject: (e: Error) => void }>();
   const registry = new Map<string, unknown>();
   let agentNumber = 0;
@@ -297,11 +303,18 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         reply(backend, ws, a2aErrorReport(frame, 'INVALID_ENVELOPE', checked.error));
         return;
       }
+      const id = checked.envelope.message_id;
+      if (seenIds.has(id)) {
+        a2aDuplicates++;
+        return;
+      }
       if (faults.shouldFail('a2a')) {
         stats.injectedErrors++;
         reply(backend, ws, a2aErrorReport(frame, 'INJECTED_FAILURE', 'lab: injected failure (errorRate)'));
         return;
       }
+      seenIds.add(id);
+      if (seenIds.size > SEEN_IDS_LIMIT) seenIds.delete(seenIds.values().next().value as string);
       recordA2A(checked.envelope);
       const answer = a2aReply(checked.envelope, registry);
       if (answer) reply(backend, ws, answer);
@@ -545,7 +558,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       ws,
       lmStudio: { ...httpStats },
       control: { ...controlStats },
-      a2a: { received: received.length },
+      a2a: { received: received.length, duplicates: a2aDuplicates },
     };
   };
 

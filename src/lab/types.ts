@@ -106,7 +106,11 @@ export interface LabStats {
   ws: Record<WsBackend, WsPathStats>;
   lmStudio: HttpStats;
   control: { requests: number; unauthorized: number; forbidden: number };
-  a2a: { received: number };
+  /**
+   * `received`: A2A messages recorded (each `message_id` once); `duplicates`: copies of an already
+   * recorded message dropped by the router (senders deliver at least once).
+   */
+  a2a: { received: number; duplicates: number };
 }
 
 export interface A2AEnvelope {

@@ -36,7 +36,9 @@ export const sendA2aMessageInput = z.object({
  * queue_length, message_id }`, and the bridge's A2A ledger follows it until it is delivered or
  * known undelivered (`reliability_get_status` → `a2a`). A full queue answers `QUEUE_FULL`. With a
  * data directory, a queued message is first synced to the durable outbox, and resent after a restart
- * until written.
+ * until written. Delivery is at least once: a message written but not yet confirmed read by the router
+ * is written again after an abnormal disconnect (`redeliverUnconfirmed`), with the same `message_id`,
+ * by which receivers deduplicate.
  */
 export function sendA2aMessageTool(
   options: { backend?: string; agentId?: string } = {},
