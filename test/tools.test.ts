@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SocketBackend } from '../src/backends/socket.js';
 import { createNodeBridge } from '../src/bridge/node.js';
 import type { Bridge, BridgeConfig } from '../src/bridge/types.js';
+import { createManualClock } from '../src/clock.js';
 import {
   type LlmLab,
   labConfig,
@@ -404,15 +405,23 @@ describe('failures', () => {
   });
 
   it('socket down: BACKEND_UNAVAILABLE, then CIRCUIT_OPEN fast once the breaker trips, without touching it', async () => {
-    makeBridge();
+    // A manual clock holds the reconnect backoff still, so the call below lands while the socket is
+    // down and its breaker still CLOSED (on real timers the breaker may trip before the call).
+    const clock = createManualClock(Date.now());
+    makeBridge({ clock });
     await startConnected();
     await sockets.kill();
     await until(() => socketOf('evolution').state === 'RECONNECTING', 2_000, 'evolution reconnecting');
+    expect(bridge.health().backends.evolution?.breaker).toBe('CLOSED');
     expect(await bridge.callTool('trigger_evolution', { seed_shader: 's' })).toMatchObject({
       success: false,
       error_code: 'BACKEND_UNAVAILABLE',
     });
-    await until(() => bridge.health().backends.evolution?.breaker === 'OPEN', 5_000, 'breaker open');
+    for (let i = 0; i < 20 && bridge.health().backends.evolution?.breaker !== 'OPEN'; i++) {
+      await clock.next(); // the next reconnect attempt, refused by the closed port
+      await until(() => socketOf('evolution').state !== 'CONNECTING', 2_000, 'connect attempt settled');
+    }
+    expect(bridge.health().backends.evolution?.breaker).toBe('OPEN');
     const attempts = socketOf('evolution').stats().connectAttempts;
     const startedAt = performance.now();
     const result = await bridge.callTool('trigger_evolution', { seed_shader: 's' });
