@@ -128,6 +128,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     retry: { maxDelayMs: 1_000 },
     heartbeat: { intervalMs: 1_000, timeoutMs: 1_000 },
     connectTimeoutMs: 1_000,
+    // A request whose frame the lab dropped while "silent" waits for its reply timeout: keep it well
+    // inside the drain (the defaults are 60 s for evolution and 10 s for agents).
+    requestTimeoutMs: 5_000,
   };
   let warnings = 0;
   const bridge = createNodeBridge({
