@@ -31,6 +31,13 @@ import { createRetryBudget, nestedRetryBudget, type RetryBudget } from '../relia
 import { createRetryMetrics } from '../reliability/retry-metrics.js';
 import { createReliabilityEventHub } from '../telemetry/events.js';
 import { logReliabilityEvents } from '../telemetry/logger.js';
+
+/** Without a logger the bridge reports warnings and errors (trips, recoveries, failures) on the console. */
+const consoleWarnings: BridgeLogger = {
+  warn: (message, details) => console.warn(message, details ?? ''),
+  error: (message, details) => console.error(message, details ?? ''),
+};
+
 import { createA2ALedger } from '../tools/a2a-ledger.js';
 import { assertAvailable } from '../tools/availability.js';
 import { errorCodeOf, invalidInput, toolFailure } from '../tools/errors.js';
@@ -48,6 +55,7 @@ import type {
   BackendConfig,
   Bridge,
   BridgeConfig,
+  BridgeLogger,
   HealthListener,
   HealthReport,
   ToolDescriptor,
@@ -131,7 +139,7 @@ function surfaceLine(): BackendHealth {
 export function createBridge(config: BridgeConfig & { persistence?: BridgePersistence } = {}): Bridge {
   const clock = config.clock ?? systemClock;
   const random = config.random ?? Math.random;
-  const logger = config.logger ?? console;
+  const logger = config.logger ?? consoleWarnings;
   const inspect = config.inspect;
   const healthCheckIntervalMs = config.healthCheckIntervalMs ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS;
   const healthCheckJitter = config.healthCheckJitter ?? DEFAULT_HEALTH_CHECK_JITTER;
