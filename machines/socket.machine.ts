@@ -1,4 +1,4 @@
-import { and, assign, cancel, not, raise, setup } from 'xstate';
+import { and, assertEvent, assign, cancel, not, raise, setup } from 'xstate';
 
 /** The socket lifecycle's top-level states; these exact strings are the machine's state values. */
 export type SocketState = 'IDLE' | 'CONNECTING' | 'CONNECTED' | 'RECONNECTING' | 'SUSPENDED' | 'CLOSED';
@@ -81,6 +81,16 @@ export function backoffExponentCap(baseDelayMs: number, maxDelayMs: number): num
  * The defaults here do no I/O and plan the middle of the backoff window, so the machine alone is
  * deterministic.
  */
+/** A close while connecting or connected: policy/auth codes suspend, any other code reconnects. */
+const closedWhileOpenOrOpening = [
+  {
+    guard: 'isPolicyClose',
+    target: 'SUSPENDED',
+    actions: ['recordClose', { type: 'suspend', params: { by: 'policy' } }],
+  },
+  { target: 'RECONNECTING', actions: 'recordClose' },
+] as const;
+
 export const socketMachine = setup({
   types: {
     input: {} as SocketMachineInput,
@@ -109,10 +119,12 @@ export const socketMachine = setup({
     }),
     resetBackoff: assign({ attempt: 0 }),
     markConnected: assign({ hasConnected: true, closeCode: null, awaitingPong: false }),
-    recordClose: assign({
-      closeCode: (_, params: { code: number; reason: string }) => params.code,
-      lastError: (_, params: { code: number; reason: string }) =>
-        `closed with code ${params.code}${params.reason ? `: ${params.reason}` : ''}`,
+    recordClose: assign(({ event }) => {
+      assertEvent(event, 'CLOSED');
+      return {
+        closeCode: event.code,
+        lastError: `closed with code ${event.code}${event.reason ? `: ${event.reason}` : ''}`,
+      };
     }),
     recordError: assign({ lastError: (_, params: { message: string }) => params.message }),
     suspend: assign({
@@ -168,23 +180,7 @@ export const socketMachine = setup({
       },
       on: {
         OPENED: { target: 'CONNECTED' },
-        CLOSED: [
-          {
-            guard: 'isPolicyClose',
-            target: 'SUSPENDED',
-            actions: [
-              { type: 'recordClose', params: ({ event }) => ({ code: event.code, reason: event.reason }) },
-              { type: 'suspend', params: { by: 'policy' } },
-            ],
-          },
-          {
-            target: 'RECONNECTING',
-            actions: {
-              type: 'recordClose',
-              params: ({ event }) => ({ code: event.code, reason: event.reason }),
-            },
-          },
-        ],
+        CLOSED: closedWhileOpenOrOpening,
         BREAKER_OPEN: {
           target: 'SUSPENDED',
           actions: { type: 'suspend', params: { by: 'breaker' } },
@@ -210,23 +206,7 @@ export const socketMachine = setup({
           target: 'RECONNECTING',
           actions: { type: 'recordError', params: { message: 'heartbeat timeout: peer silent' } },
         },
-        CLOSED: [
-          {
-            guard: 'isPolicyClose',
-            target: 'SUSPENDED',
-            actions: [
-              { type: 'recordClose', params: ({ event }) => ({ code: event.code, reason: event.reason }) },
-              { type: 'suspend', params: { by: 'policy' } },
-            ],
-          },
-          {
-            target: 'RECONNECTING',
-            actions: {
-              type: 'recordClose',
-              params: ({ event }) => ({ code: event.code, reason: event.reason }),
-            },
-          },
-        ],
+        CLOSED: closedWhileOpenOrOpening,
       },
     },
     RECONNECTING: {

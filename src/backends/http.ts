@@ -27,6 +27,7 @@ import {
 import { type RetryInfo, retry } from '../reliability/retry.js';
 import type { RetryBudget } from '../reliability/retry-budget.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
+import { checkNumber } from '../validate.js';
 import {
   HttpBackendStoppedError,
   HttpInvalidJsonError,
@@ -172,13 +173,6 @@ function shortMessage(error: unknown): string {
   return message.length > 200 ? `${message.slice(0, 197)}...` : message;
 }
 
-function positive(name: string, value: number): number {
-  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
-    throw new RangeError(`${name} must be a positive finite number, got ${String(value)}`);
-  }
-  return value;
-}
-
 const statusOf: Record<HttpAvailability, HealthStatus> = {
   UP: 'pass',
   UNKNOWN: 'warn',
@@ -206,10 +200,16 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   parsedBase.hash = '';
   const base = parsedBase.href.replace(/\/+$/, '');
   const probePath = options.probePath ?? '/models';
-  const probeIntervalMs = positive('probeIntervalMs', options.probeIntervalMs ?? 10_000);
-  const probeTimeoutMs = positive('probeTimeoutMs', options.probeTimeoutMs ?? 2_000);
-  const requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 60_000);
-  const downAfterFailures = positive('downAfterFailures', options.downAfterFailures ?? 3);
+  const probeIntervalMs = checkNumber('probeIntervalMs', options.probeIntervalMs ?? 10_000, {
+    positive: true,
+  });
+  const probeTimeoutMs = checkNumber('probeTimeoutMs', options.probeTimeoutMs ?? 2_000, { positive: true });
+  const requestTimeoutMs = checkNumber('requestTimeoutMs', options.requestTimeoutMs ?? 60_000, {
+    positive: true,
+  });
+  const downAfterFailures = checkNumber('downAfterFailures', options.downAfterFailures ?? 3, {
+    positive: true,
+  });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const fetchImpl: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
@@ -431,7 +431,8 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     const { timeoutMs, operation, signal, ...fetchInit } = init;
     if (stopController.signal.aborted) return Promise.reject(new HttpBackendStoppedError(name));
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const attemptTimeoutMs = timeoutMs === undefined ? requestTimeoutMs : positive('timeoutMs', timeoutMs);
+    const attemptTimeoutMs =
+      timeoutMs === undefined ? requestTimeoutMs : checkNumber('timeoutMs', timeoutMs, { positive: true });
     const controller = new AbortController();
     const onCallerAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onCallerAbort, { once: true });

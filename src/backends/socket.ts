@@ -31,6 +31,7 @@ import {
   createCircuitBreaker,
 } from '../reliability/breaker.js';
 import { DEFAULT_RETRY_POLICIES } from '../reliability/policies.js';
+import { checkNumber } from '../validate.js';
 import {
   BackendStoppedError,
   ConnectionLostError,
@@ -243,14 +244,11 @@ const isNode =
 // A variable specifier keeps bundlers from pulling `ws` into browser builds.
 const wsModule = 'ws';
 
+/** `fallback` when `value` is not given; otherwise `value`, checked (> 0, or ≥ 0 with `allowZero`). */
 function positiveOr(name: string, value: number | undefined, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new RangeError(
-      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${value}`,
-    );
-  }
-  return value;
+  return value === undefined
+    ? fallback
+    : checkNumber(name, value, allowZero ? { min: 0 } : { positive: true });
 }
 
 function utf8Length(text: string): number {

@@ -38,6 +38,7 @@ const consoleWarnings: BridgeLogger = {
   error: (message, details) => console.error(message, details ?? ''),
 };
 
+import { neverAborted } from '../reliability/call.js';
 import { createA2ALedger } from '../tools/a2a-ledger.js';
 import { assertAvailable } from '../tools/availability.js';
 import { errorCodeOf, invalidInput, toolFailure } from '../tools/errors.js';
@@ -64,7 +65,6 @@ import type {
 
 /** Tool names WebMCP accepts. */
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-const neverAborted = new AbortController().signal;
 
 interface RegisteredTool {
   definition: ToolDefinition;

@@ -17,8 +17,7 @@ export interface HealthReport {
 
 /**
  * Error codes of failed tool calls. An unknown tool name is answered `INVALID_INPUT` with
- * `field: 'name'` (the design's fixed list of codes); `UNKNOWN_TOOL` is kept in the type for
- * compatibility but the bridge does not produce it.
+ * `field: 'name'` (the design's fixed list of codes).
  */
 export type ErrorCode =
   | 'INVALID_INPUT'
@@ -26,8 +25,7 @@ export type ErrorCode =
   | 'CIRCUIT_OPEN'
   | 'TIMEOUT'
   | 'QUEUE_FULL'
-  | 'EXECUTION_FAILED'
-  | 'UNKNOWN_TOOL';
+  | 'EXECUTION_FAILED';
 
 /** A tool's answer: its own fields on success, or `{ success: false, error, error_code }`. */
 export type ToolResult =

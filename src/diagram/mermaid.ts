@@ -1,21 +1,5 @@
-import type { AnyStateMachine, AnyStateNode } from 'xstate';
-
-interface TransitionJSON {
-  target?: string[];
-  guard?: string | { type: string };
-  delay?: string | number;
-  eventType: string;
-}
-
-interface StateJSON {
-  id: string;
-  key: string;
-  type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
-  initial?: { target: string[] };
-  states: Record<string, StateJSON>;
-  on: Record<string, TransitionJSON[]>;
-  invoke: { id: string; src: string }[];
-}
+import type { AnyStateMachine } from 'xstate';
+import { machineDefinition, type StateJSON, type TransitionJSON } from './definition.js';
 
 /** `xstate.after.backoff.retry.waiting` → `after(backoff)`; invoke events likewise. */
 export function eventLabel(eventType: string, delay?: string | number): string {
@@ -36,20 +20,12 @@ function guardName(guard: TransitionJSON['guard']): string | undefined {
 }
 
 /**
- * Renders a machine as a Mermaid `stateDiagram-v2`, from `machine.toJSON()` (states, events, guards
- * and delay names), plus eventless (`always`) transitions, which `toJSON()` leaves out, read from the
- * state nodes. Targetless transitions are drawn as self-loops; root-level transitions from every
+ * Renders a machine as a Mermaid `stateDiagram-v2`, from its {@link machineDefinition} (states,
+ * events, guards, delay names and eventless transitions). Targetless transitions are drawn as self-loops; root-level transitions from every
  * top-level state that is not final.
  */
 export function toMermaid(machine: AnyStateMachine): string {
-  const root = machine.toJSON() as unknown as StateJSON;
-  const nodes = new Map<string, AnyStateNode>();
-  const collect = (node: AnyStateNode) => {
-    nodes.set(node.id, node);
-    for (const child of Object.values(node.states) as AnyStateNode[]) collect(child);
-  };
-  collect(machine.root);
-
+  const root = machineDefinition(machine);
   const lines = ['stateDiagram-v2'];
   const edges: string[] = [];
   const edge = (from: string, t: TransitionJSON, indent: string) => {
@@ -59,17 +35,6 @@ export function toMermaid(machine: AnyStateMachine): string {
     const targets = t.target?.length ? t.target : [`#${from}`];
     for (const target of targets) edges.push(`${indent}${nodeId(from)} --> ${nodeId(target)}: ${label}`);
   };
-  const always = (state: StateJSON): TransitionJSON[] =>
-    (nodes.get(state.id)?.always ?? []).map((t) => ({
-      eventType: '',
-      target: (t.target ?? []).map((n) => `#${n.id}`),
-      ...(typeof t.guard === 'string'
-        ? { guard: t.guard }
-        : t.guard
-          ? { guard: t.guard as { type: string } }
-          : {}),
-    }));
-
   const render = (state: StateJSON, indent: string) => {
     const children = Object.values(state.states);
     const first = state.initial?.target?.[0] as string | { id: string } | undefined;
@@ -91,7 +56,7 @@ export function toMermaid(machine: AnyStateMachine): string {
       if (child.type === 'final') edges.push(`${indent}${id} --> [*]`);
       for (const transitions of Object.values(child.on))
         for (const t of transitions) edge(child.id, t, indent);
-      for (const t of always(child)) edge(child.id, t, indent);
+      for (const t of child.always ?? []) edge(child.id, t, indent);
     });
   };
   render(root, '  ');

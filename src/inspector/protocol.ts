@@ -6,6 +6,11 @@
  * Every frame the server sends is a JSON array of messages (a batch). Browser-safe: types only.
  */
 
+import type { BackendHealth } from '../backends/types.js';
+import type { HealthReport } from '../bridge/types.js';
+import type { BreakerTransition, CircuitBreakerMetrics } from '../reliability/breaker.js';
+import type { RetryMetricsSnapshot } from '../reliability/retry-metrics.js';
+
 export const INSPECTOR_PROTOCOL_VERSION = '1';
 
 /** Version string carried in `_version`, as `@statelyai/inspect` does. */
@@ -59,24 +64,9 @@ export interface SnapshotMessage extends StatelyBase {
 
 export type StatelyMessage = ActorMessage | EventMessage | SnapshotMessage;
 
-export interface BackendHealthLine {
-  kind: string;
-  status: 'pass' | 'warn' | 'fail';
-  state: string;
-  breaker: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
-  consecutiveFailures: number;
-  lastCheckAt: string | null;
-  lastSuccessAt: string | null;
-  lastError: string | null;
-  latencyMs: number | null;
-  critical: boolean;
-}
-
-export interface HealthReportData {
-  status: 'pass' | 'warn' | 'fail';
-  checkedAt: string;
-  backends: Record<string, BackendHealthLine>;
-}
+/** The shapes below are the bridge's own, as JSON. */
+export type BackendHealthLine = BackendHealth;
+export type HealthReportData = HealthReport;
 
 /** A health report: on every health change, and sampled (when latency or errors moved) in between. */
 export interface HealthMessage {
@@ -87,33 +77,9 @@ export interface HealthMessage {
   report: HealthReportData;
 }
 
-export interface BreakerTransitionData {
-  from: string;
-  to: string;
-  at: number;
-  reason: string;
-}
-
-export interface BreakerMetricsData {
-  name: string;
-  state: string;
-  consecutiveFailures: number;
-  totalSuccesses: number;
-  totalFailures: number;
-  rejectedCalls: number;
-  tripsCount: number;
-  openCount: number;
-  lastOpenDurationMs: number | null;
-  transitions: BreakerTransitionData[];
-}
-
-export interface RetryMetricsData {
-  totalRetries: number;
-  successfulRetries: number;
-  failedRetries: number;
-  successRate: number | null;
-  operations: Record<string, { attempts: number; successes: number; failures: number; totalDelayMs: number }>;
-}
+export type BreakerTransitionData = BreakerTransition;
+export type BreakerMetricsData = CircuitBreakerMetrics;
+export type RetryMetricsData = RetryMetricsSnapshot;
 
 /** Breaker metrics (with their transition history) and retry metrics, sent when they change. */
 export interface MetricsMessage {

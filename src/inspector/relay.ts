@@ -13,6 +13,7 @@
  */
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { Bridge } from '../bridge/types.js';
+import { machineDefinition as definitionOf, type MachineLike } from '../diagram/definition.js';
 import type {
   ActorMessage,
   BreakerMetricsData,
@@ -95,54 +96,15 @@ export function relayOf(bridge: Bridge): InspectionRelay | undefined {
 
 const definitions = new WeakMap<object, string | undefined>();
 
-interface StateJSONLike {
-  states?: Record<string, StateJSONLike>;
-  transitions?: unknown;
-  always?: unknown;
-  id?: string;
-}
-
-interface StateNodeLike {
-  id: string;
-  states: Record<string, StateNodeLike>;
-  always?: { target?: { id: string }[]; guard?: unknown }[];
-}
-
-/**
- * `JSON.stringify(machine.toJSON())`, with the duplicate `transitions` lists left out and eventless
- * (`always`) transitions added per state (which `toJSON()` omits), cached per machine.
- */
+/** The serialized definition (`src/diagram/definition.ts`) of an actor's logic, cached per machine; undefined if not a machine. */
 export function machineDefinition(logic: unknown): string | undefined {
   if (!logic || typeof logic !== 'object') return undefined;
   if (definitions.has(logic)) return definitions.get(logic);
   let result: string | undefined;
-  const machine = logic as { toJSON?: () => unknown; root?: StateNodeLike };
+  const machine = logic as Partial<MachineLike>;
   if (typeof machine.toJSON === 'function' && machine.root) {
     try {
-      const json = JSON.parse(JSON.stringify(machine.toJSON())) as StateJSONLike;
-      const nodes = new Map<string, StateNodeLike>();
-      const collect = (node: StateNodeLike) => {
-        nodes.set(node.id, node);
-        for (const child of Object.values(node.states ?? {})) collect(child);
-      };
-      collect(machine.root);
-      const clean = (state: StateJSONLike) => {
-        delete state.transitions;
-        const node = state.id ? nodes.get(state.id) : undefined;
-        if (node?.always?.length) {
-          state.always = node.always.map((t) => {
-            const guard = t.guard as string | { type?: string } | undefined;
-            const name = typeof guard === 'string' ? guard : guard?.type;
-            return {
-              eventType: '',
-              target: (t.target ?? []).map((target) => `#${target.id}`),
-              ...(name ? { guard: name } : {}),
-            };
-          });
-        }
-        for (const child of Object.values(state.states ?? {})) clean(child);
-      };
-      clean(json);
+      const json = definitionOf(machine as MachineLike);
       result = JSON.stringify(toJsonSafe(json, { maxDepth: 40, maxKeys: 500, maxItems: 500 }));
     } catch {
       result = undefined;
@@ -458,7 +420,7 @@ export function createInspectionRelay(options: InspectionRelayOptions = {}): Ins
         const breakers: Record<string, BreakerMetricsData> = {};
         for (const name of bridge.backendNames()) {
           const backend = bridge.backend(name);
-          if (backend) breakers[name] = backend.breaker.metrics() as unknown as BreakerMetricsData;
+          if (backend) breakers[name] = backend.breaker.metrics();
         }
         const message: MetricsMessage = {
           type: 'metrics',

@@ -31,6 +31,8 @@ import {
   restoredBreakerSnapshot,
 } from '../../machines/breaker.machine.js';
 import { type Clock, systemClock } from '../clock.js';
+import { checkNumber } from '../validate.js';
+import { isThenable, neverAborted } from './call.js';
 import { BreakerStoppedError, BrokenCircuitError } from './errors.js';
 
 export type { BreakerState };
@@ -138,30 +140,11 @@ const TRIAL_FAILURE = { type: 'TRIAL_FAILURE' } as const;
 const SUCCESS = { type: 'SUCCESS' } as const;
 const FAILURE = { type: 'FAILURE' } as const;
 const RESET = { type: 'RESET' } as const;
-const neverAborted = new AbortController().signal;
-
-function positive(name: string, value: number, integer: boolean): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value <= 0 ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new RangeError(
-      `${name} must be a positive finite ${integer ? 'integer' : 'number'}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
 
 const countsEveryError = () => true;
 
 function finiteOr(value: number | null | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function';
 }
 
 /**
@@ -222,15 +205,21 @@ class Breaker implements CircuitBreaker {
     this.clock = options.clock ?? systemClock;
     this.isFailure = options.isFailure ?? countsEveryError;
     const input = {
-      failureThreshold: positive('failureThreshold', options.failureThreshold ?? 5, true),
-      resetTimeoutMs: positive('resetTimeoutMs', options.resetTimeoutMs ?? 30_000, false),
-      halfOpenMaxCalls: positive('halfOpenMaxCalls', options.halfOpenMaxCalls ?? 3, true),
-      successThreshold: positive('successThreshold', options.successThreshold ?? 2, true),
+      failureThreshold: checkNumber('failureThreshold', options.failureThreshold ?? 5, {
+        positive: true,
+        integer: true,
+      }),
+      resetTimeoutMs: checkNumber('resetTimeoutMs', options.resetTimeoutMs ?? 30_000, { positive: true }),
+      halfOpenMaxCalls: checkNumber('halfOpenMaxCalls', options.halfOpenMaxCalls ?? 3, {
+        positive: true,
+        integer: true,
+      }),
+      successThreshold: checkNumber('successThreshold', options.successThreshold ?? 2, {
+        positive: true,
+        integer: true,
+      }),
     };
-    const resetJitter = options.resetJitter ?? 0;
-    if (!(resetJitter >= 0 && resetJitter < 1)) {
-      throw new RangeError(`resetJitter must be a number in [0, 1), got ${String(options.resetJitter)}`);
-    }
+    const resetJitter = checkNumber('resetJitter', options.resetJitter ?? 0, { min: 0, below: 1 });
     this.random = resetJitter === 0 ? undefined : (options.random ?? Math.random);
     // With an inspector the breaker gets an actor system of its own, so the inspector sees only it;
     // otherwise it joins the shared system of its clock (see `hostFor`).

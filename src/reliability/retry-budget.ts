@@ -12,6 +12,7 @@
  * Memory is fixed; nothing is allocated per call.
  */
 import { type Clock, systemClock } from '../clock.js';
+import { checkNumber } from '../validate.js';
 
 export interface RetryBudgetOptions {
   /** Retries allowed per call over the window, in [0, 1]... or more. Default 0.2 (20 %). */
@@ -59,26 +60,14 @@ export interface RetryBudget {
 /** Number of counters the window is made of. */
 const BUCKETS = 10;
 
-function check(name: string, value: number, integer: boolean, positive: boolean): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    (positive && value === 0) ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new RangeError(
-      `${name} must be a ${positive ? 'positive' : 'non-negative'} finite ${integer ? 'integer' : 'number'}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
 /** Creates a {@link RetryBudget}: retries ≤ `ratio` × calls over `windowMs`, plus `minRetriesInFlight` at once. */
 export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget {
-  const ratio = check('ratio', options.ratio ?? 0.2, false, false);
-  const minRetriesInFlight = check('minRetriesInFlight', options.minRetriesInFlight ?? 3, true, false);
-  const windowMs = check('windowMs', options.windowMs ?? 10_000, false, true);
+  const ratio = checkNumber('ratio', options.ratio ?? 0.2, { min: 0 });
+  const minRetriesInFlight = checkNumber('minRetriesInFlight', options.minRetriesInFlight ?? 3, {
+    min: 0,
+    integer: true,
+  });
+  const windowMs = checkNumber('windowMs', options.windowMs ?? 10_000, { positive: true });
   const clock = options.clock ?? systemClock;
   const bucketMs = windowMs / BUCKETS;
   const calls = new Float64Array(BUCKETS);

@@ -12,6 +12,8 @@ import { assign, createActor, fromPromise, type InspectionEvent, type Observer }
 import { backoffDelay } from '../../machines/backoff.js';
 import { type RetryAttemptInput, retryMachine } from '../../machines/retry.machine.js';
 import { type Clock, systemClock } from '../clock.js';
+import { checkNumber } from '../validate.js';
+import { isThenable, neverAborted } from './call.js';
 import { DEFAULT_RETRY_POLICIES } from './policies.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { RetryMetrics } from './retry-metrics.js';
@@ -57,32 +59,12 @@ export interface RetryOptions {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
-const neverAborted = new AbortController().signal;
-
-function check(name: string, value: number | undefined, min: number, max: number, integer: boolean): void {
-  if (value === undefined) return;
-  if (
-    typeof value !== 'number' ||
-    Number.isNaN(value) ||
-    value < min ||
-    value > max ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new RangeError(
-      `${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(value)}`,
-    );
-  }
-}
-
 function validate(options: RetryOptions): void {
-  check('maxRetries', options.maxRetries, 0, Number.MAX_SAFE_INTEGER, true);
-  check('baseDelayMs', options.baseDelayMs, 0, Number.MAX_SAFE_INTEGER, false);
-  check('maxDelayMs', options.maxDelayMs, 0, Number.MAX_SAFE_INTEGER, false);
-  check('jitter', options.jitter, 0, 1, false);
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function';
+  if (options.maxRetries !== undefined)
+    checkNumber('maxRetries', options.maxRetries, { min: 0, integer: true });
+  if (options.baseDelayMs !== undefined) checkNumber('baseDelayMs', options.baseDelayMs, { min: 0 });
+  if (options.maxDelayMs !== undefined) checkNumber('maxDelayMs', options.maxDelayMs, { min: 0 });
+  if (options.jitter !== undefined) checkNumber('jitter', options.jitter, { min: 0, max: 1 });
 }
 
 function isBrokenCircuit(error: unknown): boolean {
