@@ -48,6 +48,18 @@ function messageOf(error: unknown): string {
   return String(error);
 }
 
+/** A failed call or probe before DOWN: the down threshold reached → DOWN, else DEGRADED. */
+const failureWhileNotDown = [
+  { guard: 'reachesDownThreshold', target: 'DOWN', actions: 'recordFailure' },
+  { target: 'DEGRADED', actions: 'recordFailure' },
+] as const;
+
+/** The same while DEGRADED: it stays DEGRADED below the threshold. */
+const failureWhileDegraded = [
+  { guard: 'reachesDownThreshold', target: 'DOWN', actions: 'recordFailure' },
+  { actions: 'recordFailure' },
+] as const;
+
 /*
  * Rules of availability (the `availability` region):
  * - UNKNOWN until the first outcome.
@@ -118,14 +130,8 @@ export const httpMachine = setup({
           on: {
             CALL_SUCCEEDED: { target: 'UP', actions: 'recordSuccess' },
             PROBE_SUCCEEDED: { target: 'UP', actions: 'recordSuccess' },
-            CALL_FAILED: [
-              { guard: 'reachesDownThreshold', target: 'DOWN', actions: 'recordFailure' },
-              { target: 'DEGRADED', actions: 'recordFailure' },
-            ],
-            PROBE_FAILED: [
-              { guard: 'reachesDownThreshold', target: 'DOWN', actions: 'recordFailure' },
-              { target: 'DEGRADED', actions: 'recordFailure' },
-            ],
+            CALL_FAILED: failureWhileNotDown,
+            PROBE_FAILED: failureWhileNotDown,
             BREAKER_OPENED: { target: 'DOWN' },
           },
         },
@@ -133,14 +139,8 @@ export const httpMachine = setup({
           on: {
             CALL_SUCCEEDED: { actions: 'recordSuccess' },
             PROBE_SUCCEEDED: { actions: 'recordSuccess' },
-            CALL_FAILED: [
-              { guard: 'reachesDownThreshold', target: 'DOWN', actions: 'recordFailure' },
-              { target: 'DEGRADED', actions: 'recordFailure' },
-            ],
-            PROBE_FAILED: [
-              { guard: 'reachesDownThreshold', target: 'DOWN', actions: 'recordFailure' },
-              { target: 'DEGRADED', actions: 'recordFailure' },
-            ],
+            CALL_FAILED: failureWhileNotDown,
+            PROBE_FAILED: failureWhileNotDown,
             BREAKER_OPENED: { target: 'DOWN' },
           },
         },
@@ -148,14 +148,8 @@ export const httpMachine = setup({
           on: {
             CALL_SUCCEEDED: { target: 'UP', actions: 'recordSuccess' },
             PROBE_SUCCEEDED: { target: 'UP', actions: 'recordSuccess' },
-            CALL_FAILED: [
-              { guard: 'reachesDownThreshold', target: 'DOWN', actions: 'recordFailure' },
-              { actions: 'recordFailure' },
-            ],
-            PROBE_FAILED: [
-              { guard: 'reachesDownThreshold', target: 'DOWN', actions: 'recordFailure' },
-              { actions: 'recordFailure' },
-            ],
+            CALL_FAILED: failureWhileDegraded,
+            PROBE_FAILED: failureWhileDegraded,
             BREAKER_OPENED: { target: 'DOWN' },
           },
         },
