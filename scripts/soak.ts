@@ -18,12 +18,11 @@
  * `runSoak()` is exported for test/soak.test.ts.
  */
 import { pathToFileURL } from 'node:url';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import type { SocketBackend } from '../src/backends/socket.js';
 import { createNodeBridge } from '../src/bridge/node.js';
 import type { ToolResult } from '../src/bridge/types.js';
 import { type FaultPatch, type Lab, type LabBackend, mulberry32, startLab } from '../src/lab/index.js';
+import { findGc } from './gc.js';
 
 export interface SoakOptions {
   seconds: number;
@@ -91,18 +90,6 @@ class Histogram {
       if (seen >= rank) return Math.min(this.max, 1.05 ** (i + 1) - 1);
     }
     return this.max;
-  }
-}
-
-function findGc(): (() => void) | null {
-  const global = globalThis as { gc?: () => void };
-  if (typeof global.gc === 'function') return global.gc;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as () => void) : null;
-  } catch {
-    return null;
   }
 }
 

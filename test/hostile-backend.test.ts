@@ -12,28 +12,15 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type net from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { findGc } from '../scripts/gc.js';
 import type { SocketBackend } from '../src/backends/socket.js';
 import { createNodeBridge } from '../src/bridge/node.js';
 import type { Bridge, ToolResult } from '../src/bridge/types.js';
 
 const MAX_FRAME = 256 * 1024;
 type Mode = 'good' | 'silent' | 'hostile-replies';
-
-function findGc(): (() => void) | null {
-  const global = globalThis as { gc?: () => void };
-  if (typeof global.gc === 'function') return global.gc;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as () => void) : null;
-  } catch {
-    return null;
-  }
-}
 
 function deepArray(levels: number): string {
   return `${'['.repeat(levels)}${']'.repeat(levels)}`;
