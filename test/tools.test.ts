@@ -343,7 +343,10 @@ describe('bad input', () => {
 
 describe('failures', () => {
   it('A2A: accepted while the router is down, delivered after it comes back', async () => {
-    makeBridge();
+    // A manual clock holds the reconnect backoff until the router is back: on real timers the
+    // failed reconnects could trip the breaker (open for a minute) before the restart.
+    const clock = createManualClock(Date.now());
+    makeBridge({ clock });
     await startConnected();
     await sockets.kill();
     await until(() => socketOf('a2a').state !== 'CONNECTED', 2_000, 'a2a down');
@@ -359,6 +362,10 @@ describe('failures', () => {
     expect(before.queues?.a2a).toBe(1);
 
     await sockets.restart();
+    for (let i = 0; i < 20 && socketOf('a2a').state !== 'CONNECTED'; i++) {
+      await clock.next(); // the pending reconnects (and any other timer due first)
+      await until(() => socketOf('a2a').state !== 'CONNECTING', 2_000, 'connect attempt settled');
+    }
     await until(() => (sockets.received['/a2a']?.length ?? 0) === 1, 5_000, 'queued a2a delivered');
     expect(sockets.received['/a2a']?.[0]).toMatchObject({
       message_id: (result as Record<string, unknown>).message_id,
