@@ -80,12 +80,12 @@ async function throughput(): Promise<void> {
 
   const cases: Case[] = [
     { name: 'bare await fn()', run: () => value() },
-    { name: 'webmcp-bridge breaker.execute', run: () => ours.execute(value) },
+    { name: 'mcp-lifeline breaker.execute', run: () => ours.execute(value) },
     { name: 'cockatiel circuitBreaker(ConsecutiveBreaker(5))', run: () => cockatiel.execute(value) },
     { name: 'opossum fire() (timeout off)', run: () => opossum.fire() },
-    { name: 'webmcp-bridge retry(breaker.execute)', run: () => retry(() => oursForRetry.execute(value)) },
+    { name: 'mcp-lifeline retry(breaker.execute)', run: () => retry(() => oursForRetry.execute(value)) },
     { name: 'cockatiel wrap(retry, breaker)', run: () => cockatielRetryBreaker.execute(value) },
-    { name: 'OPEN fast-fail: webmcp-bridge', run: () => swallow(openOurs.execute(value)) },
+    { name: 'OPEN fast-fail: mcp-lifeline', run: () => swallow(openOurs.execute(value)) },
     { name: 'OPEN fast-fail: cockatiel', run: () => swallow(openCockatiel.execute(value)) },
     { name: 'OPEN fast-fail: opossum', run: () => swallow(openOpossum.fire()) },
   ];
@@ -120,7 +120,7 @@ async function heapPerBreaker(): Promise<void> {
   };
   const rows = [
     [
-      'webmcp-bridge (started actor)',
+      'mcp-lifeline (started actor)',
       await measure(
         () => createCircuitBreaker(),
         (b) => (b as ReturnType<typeof createCircuitBreaker>).stop(),

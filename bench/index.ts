@@ -14,7 +14,7 @@ const parts: Record<string, () => Promise<void>> = {
   storm: runStormBench,
 };
 const selected = (process.env.BENCH ?? Object.keys(parts).join(',')).split(',');
-console.log(`# webmcp-bridge benchmarks — ${new Date().toISOString()}`);
+console.log(`# mcp-lifeline benchmarks — ${new Date().toISOString()}`);
 console.log(
   `Node ${process.version}, ${process.platform}/${process.arch}, ${(await import('node:os')).cpus().length} cores`,
 );

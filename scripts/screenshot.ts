@@ -67,7 +67,7 @@ export async function startInspectorDemo(options: { record?: string } = {}): Pro
   const page = await startInspectorPage({
     wsUrl: server.url,
     logLevel: 'silent',
-    cacheDir: mkdtempSync(join(tmpdir(), 'webmcp-bridge-inspector-vite-')),
+    cacheDir: mkdtempSync(join(tmpdir(), 'mcp-lifeline-inspector-vite-')),
   });
   return {
     lab,

@@ -1,6 +1,6 @@
 /**
- * `webmcp-bridge` command line: serve | lab | health | start. `main(argv)` resolves with the exit
- * code; run directly (`tsx src/cli.ts …`) or through `bin/webmcp-bridge.js`.
+ * `mcp-lifeline` command line: serve | lab | health | start. `main(argv)` resolves with the exit
+ * code; run directly (`tsx src/cli.ts …`) or through `bin/mcp-lifeline.js`.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { LAB_USAGE } from './lab/main.js';
 
 export type { CliIO } from './cli/io.js';
 
-export const USAGE = `Usage: webmcp-bridge <command> [options]
+export const USAGE = `Usage: mcp-lifeline <command> [options]
 
 Gives AI agents tools (WebMCP, MCP) and keeps the WebSocket and HTTP backends behind them usable
 when they fail.
@@ -31,11 +31,11 @@ Commands:
   start    lab + bridge + MCP over HTTP together, with a live health line
 
 Options:
-  -h, --help      show this help (or: webmcp-bridge <command> --help)
+  -h, --help      show this help (or: mcp-lifeline <command> --help)
   -v, --version   print the version
 
-Configuration: ./webmcp-bridge.config.json or --config FILE; environment
-WEBMCP_BRIDGE_{EVOLUTION,AGENTS,A2A,LMSTUDIO}_URL overrides the backend URLs.
+Configuration: ./mcp-lifeline.config.json or --config FILE; environment
+MCP_LIFELINE_{EVOLUTION,AGENTS,A2A,LMSTUDIO}_URL overrides the backend URLs.
 `;
 
 const COMMANDS: Record<
@@ -67,7 +67,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   }
   const command = COMMANDS[first];
   if (!command) {
-    io.stderr(`webmcp-bridge: unknown command "${first}"\n\n${USAGE}`);
+    io.stderr(`mcp-lifeline: unknown command "${first}"\n\n${USAGE}`);
     return 2;
   }
   return command.run(rest, io);
@@ -82,7 +82,7 @@ export function runMain(argv: readonly string[] = process.argv.slice(2)): void {
     },
     (error: unknown) => {
       process.stderr.write(
-        `webmcp-bridge: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        `mcp-lifeline: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       );
       process.exit(1);
     },

@@ -1,5 +1,5 @@
 /*
- * Node-only: loads the bridge configuration from `webmcp-bridge.config.json` (or `--config FILE`), the
+ * Node-only: loads the bridge configuration from `mcp-lifeline.config.json` (or `--config FILE`), the
  * environment and explicit overrides, in that order of precedence (later wins), validated with zod.
  * A bad value throws `ConfigError` naming the key, e.g. `backends.lmStudio.url: expected a URL`.
  */
@@ -11,7 +11,7 @@ import { ConfigError } from './bridge/errors.js';
 import type { BackendConfig, BridgeConfig } from './bridge/types.js';
 
 /** Looked for in the working directory when no `--config FILE` is given. */
-export const CONFIG_FILE_NAME = 'webmcp-bridge.config.json';
+export const CONFIG_FILE_NAME = 'mcp-lifeline.config.json';
 
 const EXPECTED_URL = 'expected a URL';
 
@@ -71,13 +71,13 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 export type LoadedConfig = BridgeConfig & { dataDir?: string };
 
 export interface LoadConfigOptions {
-  /** Config file to read (`--config FILE`); it must exist. Default: `webmcp-bridge.config.json` in `cwd`, if present. */
+  /** Config file to read (`--config FILE`); it must exist. Default: `mcp-lifeline.config.json` in `cwd`, if present. */
   file?: string;
   /** Command-line arguments to take `--config FILE` / `--config=FILE` from (when `file` is not given). */
   argv?: readonly string[];
   /** Default `process.cwd()`. */
   cwd?: string;
-  /** Default `process.env`. Reads `WEBMCP_BRIDGE_<EVOLUTION|AGENTS|A2A|LMSTUDIO>_URL` and `WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS`, `WEBMCP_BRIDGE_DATA_DIR`. */
+  /** Default `process.env`. Reads `MCP_LIFELINE_<EVOLUTION|AGENTS|A2A|LMSTUDIO>_URL` and `MCP_LIFELINE_HEALTH_CHECK_INTERVAL_MS`, `MCP_LIFELINE_DATA_DIR`. */
   env?: Record<string, string | undefined>;
   /** Applied last (not validated beyond what `createBridge` checks). */
   overrides?: LoadedConfig;
@@ -147,21 +147,21 @@ function readFile(path: string): ConfigFile {
 function fromEnv(env: Record<string, string | undefined>): ConfigFile {
   const config: ConfigFile = {};
   for (const [name, key] of Object.entries(BACKEND_ENV_KEYS)) {
-    const variable = `WEBMCP_BRIDGE_${key}_URL`;
+    const variable = `MCP_LIFELINE_${key}_URL`;
     const value = env[variable];
     if (value === undefined || value === '') continue;
     const checked = validate({ backends: { [name]: { url: value } } }, `from ${variable}`);
     config.backends = { ...(config.backends ?? {}), ...(checked.backends ?? {}) };
   }
-  const interval = env.WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS;
+  const interval = env.MCP_LIFELINE_HEALTH_CHECK_INTERVAL_MS;
   if (interval !== undefined && interval !== '') {
     const number = Number(interval);
     config.healthCheckIntervalMs = validate(
       { healthCheckIntervalMs: Number.isNaN(number) ? interval : number },
-      'from WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS',
+      'from MCP_LIFELINE_HEALTH_CHECK_INTERVAL_MS',
     ).healthCheckIntervalMs;
   }
-  const dataDir = env.WEBMCP_BRIDGE_DATA_DIR;
+  const dataDir = env.MCP_LIFELINE_DATA_DIR;
   if (dataDir !== undefined && dataDir !== '') config.dataDir = dataDir;
   return config;
 }
@@ -188,7 +188,7 @@ function mergeBackends(
 }
 
 /**
- * Reads the configuration: `file` (or `--config FILE` in `argv`, or `webmcp-bridge.config.json` in
+ * Reads the configuration: `file` (or `--config FILE` in `argv`, or `mcp-lifeline.config.json` in
  * `cwd` when present), then the environment, then `overrides`. Throws `ConfigError` naming the key
  * at fault. The result is ready for `createBridge`.
  */

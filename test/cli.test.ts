@@ -8,7 +8,7 @@ import { type CliIO, main } from '../src/cli.js';
 import { type Lab, startLab } from '../src/lab/index.js';
 import { childEnv, labEnv, ROOT, TSX_CLI, waitFor } from './e2e/helpers.js';
 
-const EMPTY_DIR = mkdtempSync(join(tmpdir(), 'webmcp-bridge-cli-'));
+const EMPTY_DIR = mkdtempSync(join(tmpdir(), 'mcp-lifeline-cli-'));
 
 /** Runs `main` in-process with captured output, in a directory without a config file. */
 async function run(argv: string[], env: Record<string, string> = {}) {
@@ -31,20 +31,20 @@ async function run(argv: string[], env: Record<string, string> = {}) {
 }
 
 function writeConfig(content: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'webmcp-bridge-cli-')), 'config.json');
+  const file = join(mkdtempSync(join(tmpdir(), 'mcp-lifeline-cli-')), 'config.json');
   writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
   return file;
 }
 
 describe('help and version', () => {
   it.each([
-    [[], /Usage: webmcp-bridge <command>/],
+    [[], /Usage: mcp-lifeline <command>/],
     [['--help'], /Commands:[\s\S]*serve[\s\S]*lab[\s\S]*health[\s\S]*start/],
-    [['serve', '--help'], /Usage: webmcp-bridge serve \[--http HOST:PORT\] \[--config FILE\]/],
-    [['lab', '--help'], /Usage: webmcp-bridge lab/],
-    [['health', '--help'], /Usage: webmcp-bridge health \[--json\]/],
-    [['start', '--help'], /Usage: webmcp-bridge start/],
-    [['help', 'health'], /Usage: webmcp-bridge health/],
+    [['serve', '--help'], /Usage: mcp-lifeline serve \[--http HOST:PORT\] \[--config FILE\]/],
+    [['lab', '--help'], /Usage: mcp-lifeline lab/],
+    [['health', '--help'], /Usage: mcp-lifeline health \[--json\]/],
+    [['start', '--help'], /Usage: mcp-lifeline start/],
+    [['help', 'health'], /Usage: mcp-lifeline health/],
   ])('%j prints its usage and exits 0', async (argv, pattern) => {
     const { code, stdout } = await run(argv);
     expect(code).toBe(0);
@@ -69,14 +69,14 @@ describe('help and version', () => {
     expect(http.stderr).toContain('--http needs HOST:PORT');
   });
 
-  it('bin/webmcp-bridge.js --help works as a process (the launcher)', () => {
-    const result = spawnSync(process.execPath, ['bin/webmcp-bridge.js', '--help'], {
+  it('bin/mcp-lifeline.js --help works as a process (the launcher)', () => {
+    const result = spawnSync(process.execPath, ['bin/mcp-lifeline.js', '--help'], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 30_000,
     });
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('Usage: webmcp-bridge <command>');
+    expect(result.stdout).toContain('Usage: mcp-lifeline <command>');
   });
 });
 
@@ -115,7 +115,7 @@ describe('health', () => {
 
   it('a failing critical backend exits 1', async () => {
     const file = writeConfig({ backends: { lmStudio: { options: { downAfterFailures: 1 } } } });
-    const env = { ...labEnv(lab), WEBMCP_BRIDGE_LMSTUDIO_URL: 'http://127.0.0.1:1/v1' };
+    const env = { ...labEnv(lab), MCP_LIFELINE_LMSTUDIO_URL: 'http://127.0.0.1:1/v1' };
     const { code, stdout } = await run(['health', '--json', '--config', file, '--timeout', '3000'], env);
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({ status: 'fail', backends: { lmStudio: { status: 'fail' } } });
@@ -135,7 +135,7 @@ describe('bad configuration names the key and exits non-zero', () => {
     const fromFile = await run(['serve', '--config', file]);
     expect(fromFile.code).toBe(2);
     expect(fromFile.stderr).toContain('backends.lmStudio.url');
-    const fromEnv = await run(['health'], { WEBMCP_BRIDGE_EVOLUTION_URL: 'not a url' });
+    const fromEnv = await run(['health'], { MCP_LIFELINE_EVOLUTION_URL: 'not a url' });
     expect(fromEnv.code).toBe(2);
     expect(fromEnv.stderr).toContain('backends.evolution.url');
   });
@@ -192,6 +192,6 @@ describe('start', () => {
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(stdout).toContain('webmcp-bridge stopped');
+    expect(stdout).toContain('mcp-lifeline stopped');
   }, 40_000);
 });

@@ -65,9 +65,9 @@ describe('loadConfig', () => {
       cwd: dir,
       argv: ['serve', '--config', 'other.json'],
       env: {
-        WEBMCP_BRIDGE_EVOLUTION_URL: 'ws://env:2/evolution',
-        WEBMCP_BRIDGE_A2A_URL: 'wss://env:3/a2a',
-        WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS: '3000',
+        MCP_LIFELINE_EVOLUTION_URL: 'ws://env:2/evolution',
+        MCP_LIFELINE_A2A_URL: 'wss://env:3/a2a',
+        MCP_LIFELINE_HEALTH_CHECK_INTERVAL_MS: '3000',
       },
       overrides: { backends: { a2a: { url: 'ws://override:4/a2a' } } },
     });
@@ -81,14 +81,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ cwd: dir, env: {}, argv: ['--config=other.json'] }).healthCheckIntervalMs).toBe(2000);
   });
 
-  it('reads WEBMCP_BRIDGE_<BACKEND>_URL for every default backend', () => {
+  it('reads MCP_LIFELINE_<BACKEND>_URL for every default backend', () => {
     const config = loadConfig({
       cwd: dir,
       env: {
-        WEBMCP_BRIDGE_EVOLUTION_URL: 'ws://h:1/e',
-        WEBMCP_BRIDGE_AGENTS_URL: 'ws://h:1/g',
-        WEBMCP_BRIDGE_A2A_URL: 'ws://h:1/a',
-        WEBMCP_BRIDGE_LMSTUDIO_URL: 'http://h:2/v1',
+        MCP_LIFELINE_EVOLUTION_URL: 'ws://h:1/e',
+        MCP_LIFELINE_AGENTS_URL: 'ws://h:1/g',
+        MCP_LIFELINE_A2A_URL: 'ws://h:1/a',
+        MCP_LIFELINE_LMSTUDIO_URL: 'http://h:2/v1',
       },
     });
     expect(config.backends).toEqual({
@@ -161,12 +161,12 @@ describe('validation errors name the key', () => {
 
   it('an environment URL names the key and the variable', () => {
     const error = errorOf(() =>
-      loadConfig({ cwd: dir, env: { WEBMCP_BRIDGE_LMSTUDIO_URL: 'localhost 1234' } }),
+      loadConfig({ cwd: dir, env: { MCP_LIFELINE_LMSTUDIO_URL: 'localhost 1234' } }),
     );
     expect(error.key).toBe('backends.lmStudio.url');
-    expect(error.message).toBe('backends.lmStudio.url: expected a URL (from WEBMCP_BRIDGE_LMSTUDIO_URL)');
+    expect(error.message).toBe('backends.lmStudio.url: expected a URL (from MCP_LIFELINE_LMSTUDIO_URL)');
     const interval = errorOf(() =>
-      loadConfig({ cwd: dir, env: { WEBMCP_BRIDGE_HEALTH_CHECK_INTERVAL_MS: 'soon' } }),
+      loadConfig({ cwd: dir, env: { MCP_LIFELINE_HEALTH_CHECK_INTERVAL_MS: 'soon' } }),
     );
     expect(interval.key).toBe('healthCheckIntervalMs');
   });

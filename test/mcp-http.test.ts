@@ -1,5 +1,5 @@
 /**
- * MCP over Streamable HTTP: `webmcp-bridge serve --http 127.0.0.1:0` spawned against the lab and
+ * MCP over Streamable HTTP: `mcp-lifeline serve --http 127.0.0.1:0` spawned against the lab and
  * reached with the SDK's `StreamableHTTPClientTransport`; Host/Origin checks on an in-process server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -27,7 +27,7 @@ function firstText(result: unknown): Record<string, unknown> {
   return JSON.parse(content[0]?.text ?? 'null') as Record<string, unknown>;
 }
 
-describe('webmcp-bridge serve --http', () => {
+describe('mcp-lifeline serve --http', () => {
   let child: ChildProcess;
   let stdout = '';
   let stderr = '';

@@ -33,7 +33,7 @@ function parsed(result: unknown): Record<string, unknown> {
 describe('createMcpServer', () => {
   it('lists every bridge tool with the bridge JSON Schema (not the permissive one it validates with)', async () => {
     const c = await connect();
-    expect(c.getServerVersion()).toMatchObject({ name: 'webmcp-bridge', version: '1.2.3' });
+    expect(c.getServerVersion()).toMatchObject({ name: 'mcp-lifeline', version: '1.2.3' });
     const { tools } = await c.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(
       bridge

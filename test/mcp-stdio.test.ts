@@ -1,5 +1,5 @@
 /**
- * End to end over stdio: the official MCP SDK client spawns `webmcp-bridge serve` (src/cli.ts through
+ * End to end over stdio: the official MCP SDK client spawns `mcp-lifeline serve` (src/cli.ts through
  * tsx) against the lab running in this test process on random ports.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -61,7 +61,7 @@ afterAll(async () => {
   if (process.env.DEBUG_E2E) process.stderr.write(stderr);
 });
 
-describe('webmcp-bridge serve (stdio)', () => {
+describe('mcp-lifeline serve (stdio)', () => {
   it('lists the six tools with their JSON Schemas', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual([

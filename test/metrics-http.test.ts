@@ -129,51 +129,51 @@ describe('GET /metrics (Prometheus text over HTTP)', () => {
     expect(res.type).toBe(PROMETHEUS_CONTENT_TYPE);
     const exposition = parsePrometheus(res.body);
     expect([...exposition.types]).toEqual([
-      ['webmcp_bridge_circuit_breaker_state', 'gauge'],
-      ['webmcp_bridge_circuit_breaker_calls_total', 'counter'],
-      ['webmcp_bridge_circuit_breaker_not_permitted_calls_total', 'counter'],
-      ['webmcp_bridge_circuit_breaker_trips_total', 'counter'],
-      ['webmcp_bridge_circuit_breaker_consecutive_failures', 'gauge'],
-      ['webmcp_bridge_retry_calls_total', 'counter'],
-      ['webmcp_bridge_retries_total', 'counter'],
-      ['webmcp_bridge_retry_delay_seconds_total', 'counter'],
-      ['webmcp_bridge_backend_health', 'gauge'],
-      ['webmcp_bridge_health', 'gauge'],
+      ['mcp_lifeline_circuit_breaker_state', 'gauge'],
+      ['mcp_lifeline_circuit_breaker_calls_total', 'counter'],
+      ['mcp_lifeline_circuit_breaker_not_permitted_calls_total', 'counter'],
+      ['mcp_lifeline_circuit_breaker_trips_total', 'counter'],
+      ['mcp_lifeline_circuit_breaker_consecutive_failures', 'gauge'],
+      ['mcp_lifeline_retry_calls_total', 'counter'],
+      ['mcp_lifeline_retries_total', 'counter'],
+      ['mcp_lifeline_retry_delay_seconds_total', 'counter'],
+      ['mcp_lifeline_backend_health', 'gauge'],
+      ['mcp_lifeline_health', 'gauge'],
     ]);
     for (const name of exposition.types.keys()) expect(exposition.help.get(name)).toBeTruthy();
 
     const breakerLabels = { backend: 'lmStudio' };
     expect(
-      sampleOf(exposition, 'webmcp_bridge_circuit_breaker_state', { ...breakerLabels, state: 'OPEN' }),
+      sampleOf(exposition, 'mcp_lifeline_circuit_breaker_state', { ...breakerLabels, state: 'OPEN' }),
     ).toBe(1);
     expect(
-      sampleOf(exposition, 'webmcp_bridge_circuit_breaker_state', { ...breakerLabels, state: 'CLOSED' }),
+      sampleOf(exposition, 'mcp_lifeline_circuit_breaker_state', { ...breakerLabels, state: 'CLOSED' }),
     ).toBe(0);
     expect(
-      sampleOf(exposition, 'webmcp_bridge_circuit_breaker_calls_total', {
+      sampleOf(exposition, 'mcp_lifeline_circuit_breaker_calls_total', {
         ...breakerLabels,
         outcome: 'failure',
       }),
     ).toBe(2);
     expect(
-      sampleOf(exposition, 'webmcp_bridge_circuit_breaker_calls_total', {
+      sampleOf(exposition, 'mcp_lifeline_circuit_breaker_calls_total', {
         ...breakerLabels,
         outcome: 'rejected',
       }),
     ).toBe(1);
     expect(
-      sampleOf(exposition, 'webmcp_bridge_circuit_breaker_not_permitted_calls_total', breakerLabels),
+      sampleOf(exposition, 'mcp_lifeline_circuit_breaker_not_permitted_calls_total', breakerLabels),
     ).toBe(1);
-    expect(sampleOf(exposition, 'webmcp_bridge_circuit_breaker_trips_total', breakerLabels)).toBe(1);
-    expect(sampleOf(exposition, 'webmcp_bridge_retries_total', { operation: 'fetch' })).toBe(2);
+    expect(sampleOf(exposition, 'mcp_lifeline_circuit_breaker_trips_total', breakerLabels)).toBe(1);
+    expect(sampleOf(exposition, 'mcp_lifeline_retries_total', { operation: 'fetch' })).toBe(2);
     expect(
-      sampleOf(exposition, 'webmcp_bridge_retry_calls_total', { operation: 'fetch', outcome: 'success' }),
+      sampleOf(exposition, 'mcp_lifeline_retry_calls_total', { operation: 'fetch', outcome: 'success' }),
     ).toBe(1);
     expect(
-      sampleOf(exposition, 'webmcp_bridge_retry_delay_seconds_total', { operation: 'fetch' }),
+      sampleOf(exposition, 'mcp_lifeline_retry_delay_seconds_total', { operation: 'fetch' }),
     ).toBeGreaterThan(0);
-    expect(sampleOf(exposition, 'webmcp_bridge_backend_health', breakerLabels)).toBe(2);
-    expect(sampleOf(exposition, 'webmcp_bridge_health', {})).toBe(2);
+    expect(sampleOf(exposition, 'mcp_lifeline_backend_health', breakerLabels)).toBe(2);
+    expect(sampleOf(exposition, 'mcp_lifeline_health', {})).toBe(2);
     // Low cardinality: no URL, id or message in any label.
     for (const sample of exposition.samples) {
       for (const [key, value] of Object.entries(sample.labels)) {

@@ -229,13 +229,13 @@ describe('durable A2A outbox', () => {
 });
 
 describe('dataDir configuration', () => {
-  test('WEBMCP_BRIDGE_DATA_DIR and overrides set it, resolved against cwd; withPersistence opens it', () => {
+  test('MCP_LIFELINE_DATA_DIR and overrides set it, resolved against cwd; withPersistence opens it', () => {
     const cwd = tempDir();
-    const fromEnv = loadConfig({ cwd, env: { WEBMCP_BRIDGE_DATA_DIR: 'state' } });
+    const fromEnv = loadConfig({ cwd, env: { MCP_LIFELINE_DATA_DIR: 'state' } });
     expect(fromEnv.dataDir).toBe(join(cwd, 'state'));
     const fromFlag = loadConfig({
       cwd,
-      env: { WEBMCP_BRIDGE_DATA_DIR: 'state' },
+      env: { MCP_LIFELINE_DATA_DIR: 'state' },
       overrides: { dataDir: 'flag' },
     });
     expect(fromFlag.dataDir).toBe(join(cwd, 'flag'));

@@ -49,10 +49,10 @@ async function spawnBridge(lab: Lab, dataDir: string): Promise<RunningBridge> {
     cwd: ROOT,
     env: {
       ...(process.env as Record<string, string>),
-      WEBMCP_BRIDGE_EVOLUTION_URL: lab.urls.evolution,
-      WEBMCP_BRIDGE_AGENTS_URL: lab.urls.agents,
-      WEBMCP_BRIDGE_A2A_URL: lab.urls.a2a,
-      WEBMCP_BRIDGE_LMSTUDIO_URL: lab.urls.lmStudio,
+      MCP_LIFELINE_EVOLUTION_URL: lab.urls.evolution,
+      MCP_LIFELINE_AGENTS_URL: lab.urls.agents,
+      MCP_LIFELINE_A2A_URL: lab.urls.a2a,
+      MCP_LIFELINE_LMSTUDIO_URL: lab.urls.lmStudio,
     },
     stderr: 'pipe',
   });

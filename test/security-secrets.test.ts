@@ -125,7 +125,7 @@ afterAll(async () => {
 describe('no secret from the configuration reaches any output', () => {
   test('ws URL tokens/userinfo and HTTP auth headers, through every tool, happy and failing paths', async () => {
     const ws = lab.ports.ws;
-    const file = join(dir, 'webmcp-bridge.config.json');
+    const file = join(dir, 'mcp-lifeline.config.json');
     writeFileSync(
       file,
       JSON.stringify({
@@ -156,7 +156,7 @@ describe('no secret from the configuration reaches any output', () => {
     const config = loadConfig({
       file,
       cwd: dir,
-      env: { WEBMCP_BRIDGE_A2A_URL: `ws://127.0.0.1:${ws}/a2a?access_token=${SECRETS.a2aToken}&v=1` },
+      env: { MCP_LIFELINE_A2A_URL: `ws://127.0.0.1:${ws}/a2a?access_token=${SECRETS.a2aToken}&v=1` },
       overrides: { logger: c.logger, inspect: c.inspect, healthCheckIntervalMs: 200 },
     });
     for (const name of ['evolution', 'agents', 'a2a']) {
@@ -327,7 +327,7 @@ describe('no secret from the configuration reaches any output', () => {
 
   test('a configuration error names the key, not the secret value', () => {
     const env = {
-      WEBMCP_BRIDGE_LMSTUDIO_URL: `ws://user:${SECRETS.httpPass}@127.0.0.1:1/v1?token=${SECRETS.queryToken}`,
+      MCP_LIFELINE_LMSTUDIO_URL: `ws://user:${SECRETS.httpPass}@127.0.0.1:1/v1?token=${SECRETS.queryToken}`,
     };
     let message = '';
     try {

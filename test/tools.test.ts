@@ -184,7 +184,7 @@ describe('happy paths against local servers', () => {
     expect(envelope).toMatchObject({
       $schema: 'https://geometry.os/a2a/message/v1',
       message_id: (result as Record<string, unknown>).message_id,
-      from_agent: 'webmcp-bridge',
+      from_agent: 'mcp-lifeline',
       to_agent: 'broadcast',
       message_type: 'status_update',
       priority: 5,

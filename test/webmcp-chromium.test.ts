@@ -37,7 +37,7 @@ describe.skipIf(lookup.skipReason !== undefined)('WebMCP in Chromium', () => {
       root: join(ROOT, 'test/e2e/page'),
       configFile: false,
       logLevel: 'silent',
-      cacheDir: mkdtempSync(join(tmpdir(), 'webmcp-bridge-vite-')),
+      cacheDir: mkdtempSync(join(tmpdir(), 'mcp-lifeline-vite-')),
       server: {
         host: '127.0.0.1',
         port: 0,

@@ -2,7 +2,7 @@ import type { AnyActorRef } from 'xstate';
 import type { BreakerState, CircuitBreaker } from '../reliability/breaker.js';
 
 export type HealthStatus = 'pass' | 'warn' | 'fail';
-export type BackendKind = 'websocket' | 'http' | 'webmcp';
+export type BackendKind = 'websocket' | 'http' | 'mcp' | 'webmcp-page' | 'webmcp';
 
 /** One backend's line in the health report. Times are ISO strings, or null when it never happened. */
 export interface BackendHealth {

@@ -15,7 +15,7 @@ export const DEFAULT_BACKENDS: Readonly<Record<string, Readonly<DefaultBackend>>
   lmStudio: Object.freeze({ kind: 'http', url: 'http://localhost:1234/v1', critical: true }),
 });
 
-/** Names of the default backends and the environment key of each (`WEBMCP_BRIDGE_<KEY>_URL`). */
+/** Names of the default backends and the environment key of each (`MCP_LIFELINE_<KEY>_URL`). */
 export const BACKEND_ENV_KEYS: Readonly<Record<string, string>> = Object.freeze({
   evolution: 'EVOLUTION',
   agents: 'AGENTS',

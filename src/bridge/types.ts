@@ -1,6 +1,7 @@
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { z } from 'zod';
 import type { FetchLike, HttpBackendOptions } from '../backends/http.js';
+import type { ToolAnnotations } from '../backends/kind.js';
 import type { SocketBackendOptions, WebSocketConstructor } from '../backends/socket.js';
 import type { Backend, BackendHealth, HealthStatus } from '../backends/types.js';
 import type { Clock } from '../clock.js';
@@ -25,6 +26,7 @@ export type ErrorCode =
   | 'CIRCUIT_OPEN'
   | 'TIMEOUT'
   | 'QUEUE_FULL'
+  | 'CANCELLED'
   | 'EXECUTION_FAILED';
 
 /** A tool's answer: its own fields on success, or `{ success: false, error, error_code }`. */
@@ -35,11 +37,24 @@ export type ToolResult =
 /** A tool as the surfaces (WebMCP, MCP) see it. */
 export interface ToolDescriptor {
   name: string;
+  /** A human-readable name for listings. */
+  title?: string;
   description: string;
+  /** MCP tool annotations (`readOnlyHint`, `destructiveHint`, `idempotentHint`, `openWorldHint`, …). */
+  annotations?: ToolAnnotations;
   /** JSON Schema of the arguments (for WebMCP and listings). */
   inputSchema: Record<string, unknown>;
   /** The zod object the arguments are validated with (MCP's registerTool takes its `.shape`). */
   schema: z.ZodObject<z.ZodRawShape>;
+}
+
+/** Options of `bridge.callTool`. */
+export interface CallToolOptions {
+  /**
+   * Aborting it cancels the call: the backend request is aborted (fetch aborted, socket request
+   * dropped, MCP upstream sent `notifications/cancelled`) and the answer is `error_code: 'CANCELLED'`.
+   */
+  signal?: AbortSignal;
 }
 
 export type HealthListener = (report: HealthReport, previous: HealthReport) => void;
@@ -52,7 +67,7 @@ export interface Bridge {
   onHealthChange(listener: HealthListener): () => void;
   listTools(): ToolDescriptor[];
   /** Validates `args` and runs the tool; never rejects: failures come back as `{ success: false, … }`. */
-  callTool(name: string, args: unknown): Promise<ToolResult>;
+  callTool(name: string, args: unknown, options?: CallToolOptions): Promise<ToolResult>;
   /** The orchestrator actor. */
   readonly actor: AnyActorRef;
   /**
@@ -127,6 +142,6 @@ export interface BridgeConfig {
   logger?: BridgeLogger;
   /** Limit of `send_llm_prompt`'s `prompt`, in characters. Default 100 000. */
   maxPromptChars?: number;
-  /** `from_agent` of A2A messages. Default 'webmcp-bridge'. */
+  /** `from_agent` of A2A messages. Default 'mcp-lifeline'. */
   agentId?: string;
 }

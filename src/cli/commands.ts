@@ -19,7 +19,7 @@ import { parseArgs, parseHostPort, parsePort, UsageError } from './args.js';
 import { formatHealthReport, formatHealthSummary } from './format.js';
 import { type CliIO, untilStopped } from './io.js';
 
-export const SERVE_USAGE = `Usage: webmcp-bridge serve [--http HOST:PORT] [--config FILE] [--data-dir DIR]
+export const SERVE_USAGE = `Usage: mcp-lifeline serve [--http HOST:PORT] [--config FILE] [--data-dir DIR]
 
 Runs the bridge as an MCP server: over stdio by default (stdout carries the protocol; logs go to
 stderr), or over Streamable HTTP at http://HOST:PORT/mcp with --http (loopback only; requests with
@@ -27,15 +27,15 @@ a foreign Origin or Host are refused with 403).
 
 Options:
   --http HOST:PORT   serve Streamable HTTP instead of stdio (e.g. 127.0.0.1:8790)
-  --config FILE      configuration file (default: ./webmcp-bridge.config.json if present)
+  --config FILE      configuration file (default: ./mcp-lifeline.config.json if present)
   --data-dir DIR     keep breaker states and queued A2A messages in DIR, across restarts
   -h, --help         show this help
 
-Environment: WEBMCP_BRIDGE_{EVOLUTION,AGENTS,A2A,LMSTUDIO}_URL override backend URLs;
-WEBMCP_BRIDGE_DATA_DIR sets the data directory.
+Environment: MCP_LIFELINE_{EVOLUTION,AGENTS,A2A,LMSTUDIO}_URL override backend URLs;
+MCP_LIFELINE_DATA_DIR sets the data directory.
 `;
 
-export const HEALTH_USAGE = `Usage: webmcp-bridge health [--json] [--config FILE] [--timeout MS]
+export const HEALTH_USAGE = `Usage: mcp-lifeline health [--json] [--config FILE] [--timeout MS]
 
 Connects to every configured backend, waits until each has settled (or --timeout, default 2000 ms)
 and prints the health report: one line per backend, or JSON with --json. Exits 0 when the status
@@ -43,12 +43,12 @@ is pass or warn, 1 when it is fail.
 
 Options:
   --json             print the HealthReport as JSON
-  --config FILE      configuration file (default: ./webmcp-bridge.config.json if present)
+  --config FILE      configuration file (default: ./mcp-lifeline.config.json if present)
   --timeout MS       longest wait for the backends (default 2000)
   -h, --help         show this help
 `;
 
-export const START_USAGE = `Usage: webmcp-bridge start [options]
+export const START_USAGE = `Usage: mcp-lifeline start [options]
 
 Runs the lab (local backends with fault injection), the bridge pointed at it, and an MCP server
 over Streamable HTTP on 127.0.0.1, together. Prints the URLs and a live one-line health summary.
@@ -94,14 +94,14 @@ async function guarded(name: string, io: CliIO, usage: string, body: () => Promi
     return await body();
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`webmcp-bridge ${name}: ${error.message}\n\n${usage}`);
+      io.stderr(`mcp-lifeline ${name}: ${error.message}\n\n${usage}`);
       return 2;
     }
     if (error instanceof ConfigError || (error as { name?: unknown })?.name === 'ConfigError') {
-      io.stderr(`webmcp-bridge ${name}: invalid configuration: ${(error as Error).message}\n`);
+      io.stderr(`mcp-lifeline ${name}: invalid configuration: ${(error as Error).message}\n`);
       return 2;
     }
-    io.stderr(`webmcp-bridge ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`mcp-lifeline ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }
@@ -131,12 +131,12 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
     try {
       if (http) {
         const server = await startMcpHttpServer(bridge, { ...http, version: packageVersion() });
-        io.stdout(`webmcp-bridge MCP server (Streamable HTTP) at ${server.url}\n`);
+        io.stdout(`mcp-lifeline MCP server (Streamable HTTP) at ${server.url}\n`);
         await untilStopped(io);
         await server.close();
       } else {
         const server = await serveMcpStdio(bridge, { version: packageVersion() });
-        io.stderr('webmcp-bridge MCP server on stdio\n');
+        io.stderr('mcp-lifeline MCP server on stdio\n');
         await untilStopped(io, server.closed);
         await server.close();
       }
@@ -231,7 +231,7 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
     // Validate the configuration before anything listens.
     configOf(io, options.config as string | undefined);
 
-    const token = (options.token as string | undefined) ?? io.env.WEBMCP_BRIDGE_LAB_TOKEN;
+    const token = (options.token as string | undefined) ?? io.env.MCP_LIFELINE_LAB_TOKEN;
     const live = liveLine(io);
     const lab: Lab = await startLab({
       wsPort: port('ws-port', 8765) as number,
@@ -277,7 +277,7 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
 
       io.stdout(
         [
-          'webmcp-bridge running',
+          'mcp-lifeline running',
           `  MCP (Streamable HTTP)  ${server.url}`,
           `  inspector              ${inspector.url}`,
           `  lab evolution          ${lab.urls.evolution}`,
@@ -306,7 +306,7 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
       relay.stop();
       await lab.stop();
     }
-    io.stdout('webmcp-bridge stopped\n');
+    io.stdout('mcp-lifeline stopped\n');
     return 0;
   });
 }
@@ -350,7 +350,7 @@ function readPackageVersion(): string {
         name?: string;
         version?: string;
       };
-      if (json.name === 'webmcp-bridge' && json.version) return json.version;
+      if (json.name === 'mcp-lifeline' && json.version) return json.version;
     } catch {
       // not there: try the next level (src/cli → root; dist/src/cli → root)
     }

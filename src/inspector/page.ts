@@ -47,7 +47,7 @@ export interface InspectorPage {
 
 function replayPlugin(file: string): Plugin {
   return {
-    name: 'webmcp-bridge-inspector-replay',
+    name: 'mcp-lifeline-inspector-replay',
     configureServer(server) {
       server.middlewares.use(REPLAY_PATH, (_req, res) => {
         res.setHeader('content-type', 'application/x-ndjson');

@@ -83,7 +83,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(
       JSON.stringify({
-        name: 'webmcp-bridge inspector',
+        name: 'mcp-lifeline inspector',
         protocol: INSPECTOR_PROTOCOL_VERSION,
         ws: `ws://${req.headers.host}/`,
         clients: wss.clients.size,

@@ -1,12 +1,12 @@
 /**
- * `webmcp-bridge lab`: runs the lab until SIGINT/SIGTERM (or `signal`). Also runs on its own:
+ * `mcp-lifeline lab`: runs the lab until SIGINT/SIGTERM (or `signal`). Also runs on its own:
  * `npx tsx src/lab/main.ts [--ws-port N] [--http-port N] [--control-port N] [--token T]`.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Lab, type LabOptions, startLab } from './index.js';
 
-export const LAB_USAGE = `Usage: webmcp-bridge lab [options]
+export const LAB_USAGE = `Usage: mcp-lifeline lab [options]
 
 Runs local backends on 127.0.0.1 that speak the bridge's wire formats, with fault injection.
 
@@ -15,7 +15,7 @@ Options:
   --ws-port N         WebSocket port: /evolution, /agents, /a2a (default 8765, 0 = random)
   --http-port N       OpenAI-compatible API port (default 1234, 0 = random)
   --control-port N    fault-control API port, always on 127.0.0.1 (default 0 = random)
-  --token T           control API bearer token (default: $WEBMCP_BRIDGE_LAB_TOKEN or a random one)
+  --token T           control API bearer token (default: $MCP_LIFELINE_LAB_TOKEN or a random one)
   --seed N            seed of the errorRate sequences (default 1)
   -h, --help          show this help
 `;
@@ -39,7 +39,7 @@ export class LabUsageError extends Error {
 /** Parses the lab's command-line options. Throws `LabUsageError` naming the bad option. */
 export function parseLabArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): LabOptions | 'help' {
   const options: LabOptions = {};
-  const envToken = env.WEBMCP_BRIDGE_LAB_TOKEN;
+  const envToken = env.MCP_LIFELINE_LAB_TOKEN;
   if (envToken) options.token = envToken;
   const port = (flag: string, value: string | undefined): number => {
     const n = Number(value);
@@ -97,7 +97,7 @@ export function parseLabArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
 export function formatLabBanner(lab: Lab): string {
   const { urls } = lab;
   return [
-    'webmcp-bridge lab running',
+    'mcp-lifeline lab running',
     `  evolution  ${urls.evolution}`,
     `  agents     ${urls.agents}`,
     `  a2a        ${urls.a2a}`,
@@ -126,7 +126,7 @@ export async function runLab(argv: readonly string[], io: RunLabIO = {}): Promis
     options = parseLabArgs(argv, io.env ?? process.env);
   } catch (error) {
     if (!(error instanceof LabUsageError)) throw error;
-    err(`webmcp-bridge lab: ${error.message}\n\n${LAB_USAGE}`);
+    err(`mcp-lifeline lab: ${error.message}\n\n${LAB_USAGE}`);
     return 2;
   }
   if (options === 'help') {
@@ -144,7 +144,7 @@ export async function runLab(argv: readonly string[], io: RunLabIO = {}): Promis
       },
     });
   } catch (error) {
-    err(`webmcp-bridge lab: ${error instanceof Error ? error.message : String(error)}\n`);
+    err(`mcp-lifeline lab: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
   out(formatLabBanner(lab));
@@ -168,7 +168,7 @@ export async function runLab(argv: readonly string[], io: RunLabIO = {}): Promis
     if (io.signal?.aborted) finish();
   });
   await lab.stop();
-  out('webmcp-bridge lab stopped\n');
+  out('mcp-lifeline lab stopped\n');
   return 0;
 }
 
@@ -188,7 +188,7 @@ if (isMain()) {
       process.exitCode = code;
     },
     (error) => {
-      process.stderr.write(`webmcp-bridge lab: ${String(error)}\n`);
+      process.stderr.write(`mcp-lifeline lab: ${String(error)}\n`);
       process.exitCode = 1;
     },
   );

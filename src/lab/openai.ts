@@ -5,7 +5,7 @@ export const LAB_MODEL_ID = 'lab-model';
 export const ECHO_PREFIX = 'lab echo: ';
 
 export function modelsResponse(): Record<string, unknown> {
-  return { object: 'list', data: [{ id: LAB_MODEL_ID, object: 'model', owned_by: 'webmcp-bridge-lab' }] };
+  return { object: 'list', data: [{ id: LAB_MODEL_ID, object: 'model', owned_by: 'mcp-lifeline-lab' }] };
 }
 
 function wordCount(text: string): number {

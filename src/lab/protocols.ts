@@ -87,7 +87,7 @@ export function evolve(request: EvolveRequest): {
   const effort = 1 - 1 / (1 + request.generations * Math.log2(1 + request.population_size) * 0.05);
   const bestFitness = Math.round((0.3 + 0.6 * effort + 0.1 * unit) * 10_000) / 10_000;
   const evolvedShader =
-    `// evolved by webmcp-bridge lab: metric=${request.fitness_metric} generations=${request.generations}` +
+    `// evolved by mcp-lifeline lab: metric=${request.fitness_metric} generations=${request.generations}` +
     ` mutation_rate=${request.mutation_rate} population=${request.population_size} hash=${digest.slice(0, 12)}\n` +
     request.seed_shader;
   return {

@@ -18,7 +18,7 @@ import type { Bridge, ToolDescriptor, ToolResult } from '../bridge/types.js';
 export const MCP_SURFACE = 'mcp';
 
 export interface McpServerOptions {
-  /** Server name in the MCP handshake. Default 'webmcp-bridge'. */
+  /** Server name in the MCP handshake. Default 'mcp-lifeline'. */
   name?: string;
   /** Server version in the MCP handshake. Default '0.0.0'. */
   version?: string;
@@ -47,7 +47,7 @@ function listingSchema(descriptor: ToolDescriptor): z.ZodObject {
  */
 export function createMcpServer(bridge: Bridge, options: McpServerOptions = {}): McpServer {
   const server = new McpServer(
-    { name: options.name ?? 'webmcp-bridge', version: options.version ?? '0.0.0' },
+    { name: options.name ?? 'mcp-lifeline', version: options.version ?? '0.0.0' },
     { capabilities: { tools: {} } },
   );
   for (const descriptor of bridge.listTools()) {

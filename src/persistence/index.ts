@@ -34,7 +34,7 @@ export function openPersistence(
   };
 }
 
-/** Bridge configuration that may name a data directory (`dataDir`, `--data-dir`, `WEBMCP_BRIDGE_DATA_DIR`). */
+/** Bridge configuration that may name a data directory (`dataDir`, `--data-dir`, `MCP_LIFELINE_DATA_DIR`). */
 export type PersistentBridgeConfig = BridgeConfig & {
   dataDir?: string;
   persistence?: BridgePersistence;

@@ -16,17 +16,17 @@ import type { Bridge } from '../bridge/types.js';
 import type { BreakerState } from '../reliability/breaker.js';
 import type { ReliabilityEvents } from './events.js';
 
-export const METER_NAME = 'webmcp-bridge';
+export const METER_NAME = 'mcp-lifeline';
 
 /** Instrument names (see the table in the README). */
 export const INSTRUMENTS = {
-  breakerState: 'webmcp.bridge.circuit_breaker.state',
-  breakerCalls: 'webmcp.bridge.circuit_breaker.calls',
-  breakerNotPermitted: 'webmcp.bridge.circuit_breaker.not_permitted_calls',
-  breakerTrips: 'webmcp.bridge.circuit_breaker.trips',
-  retryAttempts: 'webmcp.bridge.retry.attempts',
-  attemptDuration: 'webmcp.bridge.attempt.duration',
-  backendHealth: 'webmcp.bridge.backend.health',
+  breakerState: 'mcp_lifeline.circuit_breaker.state',
+  breakerCalls: 'mcp_lifeline.circuit_breaker.calls',
+  breakerNotPermitted: 'mcp_lifeline.circuit_breaker.not_permitted_calls',
+  breakerTrips: 'mcp_lifeline.circuit_breaker.trips',
+  retryAttempts: 'mcp_lifeline.retry.attempts',
+  attemptDuration: 'mcp_lifeline.attempt.duration',
+  backendHealth: 'mcp_lifeline.backend.health',
 } as const;
 
 export const BREAKER_STATES: readonly BreakerState[] = ['CLOSED', 'OPEN', 'HALF_OPEN'];
@@ -38,7 +38,7 @@ export const ATTEMPT_DURATION_BUCKETS_MS = [
 ];
 
 export interface InstrumentBridgeOptions {
-  /** Default `metrics.getMeter('webmcp-bridge')` (a no-op until an SDK is installed). */
+  /** Default `metrics.getMeter('mcp-lifeline')` (a no-op until an SDK is installed). */
   meter?: Meter;
 }
 

@@ -65,27 +65,27 @@ export function prometheusText(
     samples: [],
   });
   const state = family(
-    'webmcp_bridge_circuit_breaker_state',
+    'mcp_lifeline_circuit_breaker_state',
     'gauge',
     'Circuit breaker state: 1 for the current state of each backend breaker, 0 for the others.',
   );
   const calls = family(
-    'webmcp_bridge_circuit_breaker_calls_total',
+    'mcp_lifeline_circuit_breaker_calls_total',
     'counter',
     'Calls through a backend circuit breaker, by outcome (success, failure, rejected).',
   );
   const notPermitted = family(
-    'webmcp_bridge_circuit_breaker_not_permitted_calls_total',
+    'mcp_lifeline_circuit_breaker_not_permitted_calls_total',
     'counter',
     'Calls refused by an open (or full half-open) circuit breaker without being run.',
   );
   const trips = family(
-    'webmcp_bridge_circuit_breaker_trips_total',
+    'mcp_lifeline_circuit_breaker_trips_total',
     'counter',
     'CLOSED to OPEN transitions of a backend circuit breaker.',
   );
   const consecutive = family(
-    'webmcp_bridge_circuit_breaker_consecutive_failures',
+    'mcp_lifeline_circuit_breaker_consecutive_failures',
     'gauge',
     'Failures counted by a backend circuit breaker since its last success.',
   );
@@ -106,17 +106,17 @@ export function prometheusText(
   }
 
   const retryCalls = family(
-    'webmcp_bridge_retry_calls_total',
+    'mcp_lifeline_retry_calls_total',
     'counter',
     'Retried operations (retry() calls) that finished, by operation and outcome (success, failure).',
   );
   const retries = family(
-    'webmcp_bridge_retries_total',
+    'mcp_lifeline_retries_total',
     'counter',
     'Retries made (attempts after the first), by operation.',
   );
   const retryDelay = family(
-    'webmcp_bridge_retry_delay_seconds_total',
+    'mcp_lifeline_retry_delay_seconds_total',
     'counter',
     'Time spent waiting between attempts, by operation.',
   );
@@ -135,7 +135,7 @@ export function prometheusText(
 
   const report = bridge.health();
   const health = family(
-    'webmcp_bridge_backend_health',
+    'mcp_lifeline_backend_health',
     'gauge',
     'Backend health: 0 = pass, 1 = warn, 2 = fail.',
   );
@@ -143,7 +143,7 @@ export function prometheusText(
     health.samples.push({ labels: { backend: name }, value: HEALTH_VALUE[line.status] });
   }
   const overall = family(
-    'webmcp_bridge_health',
+    'mcp_lifeline_health',
     'gauge',
     'Overall bridge health: 0 = pass, 1 = warn, 2 = fail.',
   );

@@ -31,7 +31,7 @@ export type { BridgeView, ToolCallStats, ToolContext, ToolDefinition, ToolInputS
 export interface BuiltInToolOptions {
   /** Limit of `send_llm_prompt`'s `prompt`, in characters. Default 100 000. */
   maxPromptChars?: number;
-  /** `from_agent` of A2A messages. Default 'webmcp-bridge'. */
+  /** `from_agent` of A2A messages. Default 'mcp-lifeline'. */
   agentId?: string;
 }
 

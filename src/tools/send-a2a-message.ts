@@ -44,7 +44,7 @@ export function sendA2aMessageTool(
   options: { backend?: string; agentId?: string } = {},
 ): ToolDefinition<typeof sendA2aMessageInput> {
   const backendName = options.backend ?? 'a2a';
-  const fromAgent = options.agentId ?? 'webmcp-bridge';
+  const fromAgent = options.agentId ?? 'mcp-lifeline';
   return {
     name: 'send_a2a_message',
     description:

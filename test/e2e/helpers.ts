@@ -8,13 +8,13 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 /** tsx's CLI, run with this Node: `node <TSX_CLI> src/cli.ts …`. */
 export const TSX_CLI = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 
-/** `WEBMCP_BRIDGE_*_URL` pointing at `lab`. */
+/** `MCP_LIFELINE_*_URL` pointing at `lab`. */
 export function labEnv(lab: Lab): Record<string, string> {
   return {
-    WEBMCP_BRIDGE_EVOLUTION_URL: lab.urls.evolution,
-    WEBMCP_BRIDGE_AGENTS_URL: lab.urls.agents,
-    WEBMCP_BRIDGE_A2A_URL: lab.urls.a2a,
-    WEBMCP_BRIDGE_LMSTUDIO_URL: lab.urls.lmStudio,
+    MCP_LIFELINE_EVOLUTION_URL: lab.urls.evolution,
+    MCP_LIFELINE_AGENTS_URL: lab.urls.agents,
+    MCP_LIFELINE_A2A_URL: lab.urls.a2a,
+    MCP_LIFELINE_LMSTUDIO_URL: lab.urls.lmStudio,
   };
 }
 
@@ -22,7 +22,7 @@ export function labEnv(lab: Lab): Record<string, string> {
 export function childEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('WEBMCP_BRIDGE_')) env[key] = value;
+    if (value !== undefined && !key.startsWith('MCP_LIFELINE_')) env[key] = value;
   }
   return { ...env, ...extra };
 }
@@ -33,8 +33,8 @@ export function childEnv(extra: Record<string, string>): Record<string, string> 
  * 300 ms, each call is tried twice, its breaker opens after 4 failures and half-opens after 1.5 s.
  */
 export function writeFastConfig(extra: Record<string, unknown> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'webmcp-bridge-e2e-'));
-  const file = join(dir, 'webmcp-bridge.config.json');
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-lifeline-e2e-'));
+  const file = join(dir, 'mcp-lifeline.config.json');
   const socket = {
     options: { retry: { maxRetries: 2, baseDelayMs: 20, maxDelayMs: 50 }, breaker: { resetTimeoutMs: 1000 } },
   };
