@@ -1,7 +1,8 @@
 /**
  * Test page: the browser build of the bridge (native WebSocket and fetch) with its tools registered
- * on `document.modelContext` by the WebMCP polyfill. Backend URLs come from the query string
- * (`?evolution=ws://…&agents=…&a2a=…&lmStudio=http://…`).
+ * on `document.modelContext`: by the WebMCP polyfill, or with `?webmcp=native` by Chromium's own
+ * implementation (launched with `--enable-features=WebMCPTesting`). Backend URLs come from the query
+ * string (`?evolution=ws://…&agents=…&a2a=…&lmStudio=http://…`).
  */
 import { initializeWebMCPPolyfill } from '@mcp-b/webmcp-polyfill';
 import { createBridge } from '../../../src/bridge/index.js';
@@ -13,14 +14,23 @@ declare global {
     bridge?: Bridge;
     registration?: WebMcpRegistration;
     pageError?: string;
+    /** Which WebMCP implementation serves the tools. */
+    webmcp?: 'native' | 'polyfill';
   }
 }
 
 const status = document.getElementById('status') as HTMLElement;
 
 async function boot(): Promise<void> {
-  initializeWebMCPPolyfill({ installTestingShim: true });
   const params = new URLSearchParams(location.search);
+  if (params.get('webmcp') === 'native') {
+    if (!('modelContext' in document))
+      throw new Error('no native document.modelContext (WebMCPTesting off?)');
+    window.webmcp = 'native';
+  } else {
+    initializeWebMCPPolyfill({ installTestingShim: true });
+    window.webmcp = 'polyfill';
+  }
   const backends: Record<string, BackendConfig> = {};
   for (const name of ['evolution', 'agents', 'a2a', 'lmStudio']) {
     const url = params.get(name);
