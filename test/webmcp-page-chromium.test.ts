@@ -15,7 +15,7 @@ import {
   type WebMcpPageBackend,
   type WebMcpPageConfigInput,
 } from '../src/backends/webmcp-page/index.js';
-import { systemClock } from '../src/clock.js';
+import { createManualClock, type ManualClock, systemClock } from '../src/clock.js';
 import { createRetryBudget } from '../src/reliability/retry-budget.js';
 import { createRetryMetrics } from '../src/reliability/retry-metrics.js';
 import { createReliabilityEventHub } from '../src/telemetry/events.js';
@@ -78,7 +78,7 @@ describe.skipIf(lookup.skipReason !== undefined)('webmcp-page backend in Chromiu
       .flatMap((context) => context.pages())
       .filter((tab) => tab.url().startsWith(page.url));
 
-  const create = (config: Partial<WebMcpPageConfigInput> = {}) => {
+  const create = (config: Partial<WebMcpPageConfigInput> = {}, clock?: ManualClock) => {
     const backend = createWebMcpPageBackend(
       'shop',
       {
@@ -88,7 +88,7 @@ describe.skipIf(lookup.skipReason !== undefined)('webmcp-page backend in Chromiu
         reattach: { baseDelayMs: 300, maxDelayMs: 1_000 },
         ...config,
       },
-      deps(),
+      { ...deps(), ...(clock ? { clock } : {}) },
     );
     backends.push(backend);
     backend.start();
@@ -210,6 +210,36 @@ describe.skipIf(lookup.skipReason !== undefined)('webmcp-page backend in Chromiu
     expect((after.structuredContent as { loadId: string }).loadId).not.toBe(
       (before.structuredContent as { loadId: string }).loadId,
     );
+  }, 60_000);
+
+  it('a reload whose page never registers its tools again: calls wait reloadWaitMs on the injected clock, then fail fast', async () => {
+    const clock = createManualClock(Date.now());
+    const tab = userTabs()[0] ?? (await user.contexts()[0]?.newPage());
+    if (!tab) throw new Error('no tab');
+    await tab.goto(page.url);
+    const backend = create({ reloadWaitMs: 3_000 }, clock);
+    await waitForState(backend, ['READY']);
+    const reloading = waitForState(backend, ['RELOADING']);
+    // The next document registers its tools only after a minute.
+    await tab.goto(`${page.url}?delay=60000`, { waitUntil: 'commit' });
+    await reloading;
+    let outcome: unknown = 'pending';
+    const call = backend.callTool('get_weather', { city: 'Bern' }).then(
+      () => 'answered',
+      (error: Error) => error,
+    );
+    void call.then((value) => (outcome = value));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(outcome).toBe('pending'); // waiting for the page, not failing
+    await clock.advance(3_000);
+    expect(await call).toMatchObject({
+      name: 'BackendUnavailableError',
+      message: expect.stringContaining('did not register "get_weather" again within 3000 ms'),
+    });
+    // The page really has no tools now: READY with an empty list.
+    expect(backend.state).toBe('READY');
+    expect(backend.listTools()).toEqual([]);
+    await tab.goto(page.url);
   }, 60_000);
 
   it('the tab is closed: calls fail fast while detached; the tab is reopened and the tools answer', async () => {

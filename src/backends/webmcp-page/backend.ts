@@ -27,17 +27,17 @@ import {
   type WebMcpPageState,
   webMcpPageMachine,
 } from '../../../machines/webmcp-page.machine.js';
-import { BackendUnavailableError } from '../../bridge/errors.js';
 import { type CircuitBreaker, createCircuitBreaker } from '../../reliability/breaker.js';
 import { retry } from '../../reliability/retry.js';
-import { RequestTimeoutError } from '../errors.js';
 import type { BackendDeps, RemoteCallOptions, RemoteCallResult, RemoteTool, ToolProvider } from '../kind.js';
-import type { Backend, BackendHealth, HealthStatus } from '../types.js';
+import type { Backend, BackendHealth } from '../types.js';
+import { runPageCall } from './call.js';
 import { type WebMcpPageConfig, type WebMcpPageConfigInput, webMcpPageConfigSchema } from './config.js';
 import { CdpPageConnection, classifyEvaluateError } from './connection.js';
-import { WebMcpPageNavigatedError, WebMcpToolNotFoundError, WebMcpWriteRefusedError } from './errors.js';
-import type { PageCallOutcome } from './page-scripts.js';
-import { isReadOnly, isWriteAllowed, markUntrusted, toCallResult, toRemoteTool } from './results.js';
+import { WebMcpPageNavigatedError, WebMcpWriteRefusedError } from './errors.js';
+import { countsAsPageFailure, pageHealth, shortMessage } from './health.js';
+import { isReadOnly, isWriteAllowed, toRemoteTool } from './results.js';
+import { callableNow, waitUntilCallable } from './waiting.js';
 
 /** A `webmcp-page` backend: a `Backend` that provides the page's tools. */
 export interface WebMcpPageBackend extends Backend, ToolProvider {
@@ -46,30 +46,6 @@ export interface WebMcpPageBackend extends Backend, ToolProvider {
   readonly state: WebMcpPageState;
   /** The validated config. */
   readonly config: WebMcpPageConfig;
-}
-
-const statusOf: Record<WebMcpPageState, HealthStatus> = {
-  IDLE: 'warn',
-  ATTACHING: 'warn',
-  READY: 'pass',
-  RELOADING: 'warn',
-  DETACHED: 'fail',
-  SUSPENDED: 'fail',
-  CLOSED: 'fail',
-};
-
-/** Errors that say nothing about the page's health: the breaker counts them as successes. */
-const NOT_FAILURES = new Set([
-  'BackendUnavailableError',
-  'WebMcpPageNavigatedError',
-  'WebMcpWriteRefusedError',
-  'WebMcpToolNotFoundError',
-  'AbortError',
-]);
-
-function shortMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.length > 200 ? `${message.slice(0, 197)}...` : message;
 }
 
 /** Creates a `webmcp-page` backend; its actor runs at once (IDLE), attaching starts with `start()`. */
@@ -118,7 +94,7 @@ export function createWebMcpPageBackend(
     resetJitter: 0.2,
     random,
     clock,
-    isFailure: (error) => !NOT_FAILURES.has((error as { name?: string } | null)?.name ?? ''),
+    isFailure: countsAsPageFailure,
     ...(deps.inspect ? { inspect: deps.inspect } : {}),
   });
 
@@ -269,111 +245,50 @@ export function createWebMcpPageBackend(
     safely(healthListeners, 'status');
   });
 
-  /** Resolves once `name` can run now; rejects fast when it cannot, or when the wait is over. */
-  const whenCallable = (tool: string, signal: AbortSignal | undefined): Promise<void> => {
-    const check = (): 'run' | 'wait' | Error => {
-      const now = actor.getSnapshot().value;
-      if (stopped || now === 'CLOSED') return new BackendUnavailableError(name, 'CLOSED');
-      if (now === 'SUSPENDED') return 'run'; // the breaker rejects with its retryAfterMs
-      if (now === 'IDLE' || now === 'ATTACHING' || now === 'DETACHED') {
-        return new BackendUnavailableError(name, now, actor.getSnapshot().context.lastError);
-      }
-      if (now === 'READY' && current.some((candidate) => candidate.name === tool)) return 'run';
-      const known = lastKnown.some((candidate) => candidate.name === tool) || expected.names.has(tool);
-      if (known && clock.now() < expected.until) return 'wait';
-      if (now === 'RELOADING' || expected.names.has(tool)) {
-        return new BackendUnavailableError(
-          name,
-          now,
-          `the page did not register "${tool}" again within ${config.reloadWaitMs} ms`,
-        );
-      }
-      return new WebMcpToolNotFoundError(name, tool);
-    };
-    const first = check();
-    if (first === 'run') return Promise.resolve();
-    if (first instanceof Error) return Promise.reject(first);
-    return new Promise<void>((resolve, reject) => {
-      const finish = (outcome: 'run' | Error) => {
-        waiters.delete(onChange);
-        clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (outcome === 'run') resolve();
-        else reject(outcome);
-      };
-      const onChange = () => {
-        const outcome = check();
-        if (outcome !== 'wait') finish(outcome);
-      };
-      const onAbort = () => finish(signal?.reason);
-      // The wait's bound, on the injected clock: `check()` fails once `expected.until` has passed.
-      const timer = clock.setTimeout(onChange, Math.max(0, expected.until - clock.now()));
-      waiters.add(onChange);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  };
+  /** Resolves once `tool` can run now; rejects fast when it cannot, or when the wait is over. */
+  const whenCallable = (tool: string, signal: AbortSignal) =>
+    waitUntilCallable(
+      () =>
+        callableNow({
+          backend: name,
+          tool,
+          state: stopped ? 'CLOSED' : actor.getSnapshot().value,
+          lastError: actor.getSnapshot().context.lastError,
+          current,
+          lastKnown,
+          expected,
+          now: clock.now(),
+          reloadWaitMs: config.reloadWaitMs,
+        }),
+      { clock, until: expected.until, wakers: waiters, signal },
+    );
 
   /** One attempt: runs the call in the page under `callTimeoutMs`. */
   const attempt = async (tool: string, args: Record<string, unknown>, signal: AbortSignal) => {
     await whenCallable(tool, signal);
     return breaker.execute(
       async () => {
-        const id = `${++callSeq}`;
         const startedAt = clock.now();
-        let timer: unknown;
-        let onAbort: (() => void) | undefined;
-        const stop = new Promise<never>((_, reject) => {
-          timer = clock.setTimeout(() => {
-            connection.abortCall(id);
-            reject(new RequestTimeoutError(name, `${tool} (call ${id})`, config.callTimeoutMs));
-          }, config.callTimeoutMs);
-          onAbort = () => {
-            connection.abortCall(id);
-            reject(signal.reason);
-          };
-          signal.addEventListener('abort', onAbort, { once: true });
+        const result = await runPageCall({
+          backend: name,
+          connection,
+          clock,
+          id: `${++callSeq}`,
+          tool,
+          args,
+          signal,
+          timeoutMs: config.callTimeoutMs,
+          requireReadOnly: !isWriteAllowed(tool, config.allowWrite),
+          origin,
+          listedUntrusted: current.some(
+            (c) => c.name === tool && c.annotations?.untrustedContentHint === true,
+          ),
+          state: () => actor.getSnapshot().value,
+          inReloadWindow: () => clock.now() < expected.until,
         });
-        const requireReadOnly = !isWriteAllowed(tool, config.allowWrite);
-        let outcome: PageCallOutcome;
-        try {
-          outcome = await Promise.race([
-            connection.call({ id, name: tool, input: args, requireReadOnly }),
-            stop,
-          ]);
-        } catch (error) {
-          if (error === signal.reason || error instanceof RequestTimeoutError) throw error;
-          const failure = classifyEvaluateError(error);
-          if (failure === 'navigated') throw new WebMcpPageNavigatedError(name, tool);
-          if (failure === 'closed')
-            throw new BackendUnavailableError(name, state, 'the tab went away during the call');
-          throw error;
-        } finally {
-          clock.clearTimeout(timer);
-          if (onAbort) signal.removeEventListener('abort', onAbort);
-        }
         lastCheckAt = clock.now();
-        switch (outcome.kind) {
-          case 'refused':
-            throw new WebMcpWriteRefusedError(name, tool);
-          case 'missing':
-            if (clock.now() < expected.until) throw new WebMcpPageNavigatedError(name, tool);
-            throw new WebMcpToolNotFoundError(name, tool);
-          case 'no-model-context':
-            throw new BackendUnavailableError(name, state, 'the page has no document.modelContext');
-          case 'error':
-            if (outcome.aborted && signal.aborted) throw signal.reason;
-            break;
-          default:
-            break;
-        }
         lastSuccessAt = lastCheckAt;
         latencyMs = lastCheckAt - startedAt;
-        let result = toCallResult(tool, outcome);
-        const listedTool = current.find((candidate) => candidate.name === tool);
-        const untrusted =
-          listedTool?.annotations?.untrustedContentHint === true ||
-          (outcome.kind === 'result' && outcome.annotations?.untrustedContentHint === true);
-        if (untrusted) result = markUntrusted(result, origin, tool);
         return result;
       },
       { signal },
@@ -438,18 +353,16 @@ export function createWebMcpPageBackend(
     },
     status(): BackendHealth {
       const { value, context } = actor.getSnapshot();
-      return {
-        kind: 'webmcp-page',
-        status: statusOf[value],
+      return pageHealth({
         state: value,
         breaker: breaker.state,
         consecutiveFailures: breaker.actor.getSnapshot().context.consecutiveFailures,
-        lastCheckAt: lastCheckAt === null ? null : new Date(lastCheckAt).toISOString(),
-        lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt).toISOString(),
+        lastCheckAt,
+        lastSuccessAt,
         lastError: context.lastError,
         latencyMs,
         critical: deps.critical,
-      };
+      });
     },
     async probe() {
       if (stopped) return;
