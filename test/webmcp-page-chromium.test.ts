@@ -189,6 +189,25 @@ describe.skipIf(lookup.skipReason !== undefined)('webmcp-page backend in Chromiu
       .toBe(1);
   }, 60_000);
 
+  it('a hung tool times out; timeouts open the breaker (SUSPENDED); its HALF_OPEN re-attaches and calls answer', async () => {
+    const backend = create({ callTimeoutMs: 400, breaker: { failureThreshold: 2, resetTimeoutMs: 1_000 } });
+    await waitForState(backend, ['READY']);
+    for (let i = 0; i < 2; i += 1) {
+      await expect(backend.callTool('slow', { ms: 20_000 })).rejects.toMatchObject({
+        name: 'RequestTimeoutError',
+      });
+    }
+    expect(backend.state).toBe('SUSPENDED');
+    expect(backend.status()).toMatchObject({ status: 'fail', breaker: 'OPEN' });
+    await expect(backend.callTool('get_weather', { city: 'Riga' })).rejects.toMatchObject({
+      name: 'BrokenCircuitError',
+    });
+    await waitForState(backend, ['READY']);
+    expect((await backend.callTool('get_weather', { city: 'Riga' })).structuredContent).toMatchObject({
+      city: 'Riga',
+    });
+  }, 60_000);
+
   it('the page reloads mid-run: calls wait for its tools and answer again within 2 s', async () => {
     // The page registers its tools 300 ms after each load, as a slow page would.
     const slowUrl = `${page.url}?delay=300`;
@@ -217,8 +236,13 @@ describe.skipIf(lookup.skipReason !== undefined)('webmcp-page backend in Chromiu
     const tab = userTabs()[0] ?? (await user.contexts()[0]?.newPage());
     if (!tab) throw new Error('no tab');
     await tab.goto(page.url);
+    await tab.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('ready'));
     const backend = create({ reloadWaitMs: 3_000 }, clock);
     await waitForState(backend, ['READY']);
+    let listChanges = 0;
+    backend.onToolsChanged(() => {
+      listChanges += 1;
+    });
     const reloading = waitForState(backend, ['RELOADING']);
     // The next document registers its tools only after a minute.
     await tab.goto(`${page.url}?delay=60000`, { waitUntil: 'commit' });
@@ -239,6 +263,7 @@ describe.skipIf(lookup.skipReason !== undefined)('webmcp-page backend in Chromiu
     // The page really has no tools now: READY with an empty list.
     expect(backend.state).toBe('READY');
     expect(backend.listTools()).toEqual([]);
+    expect(listChanges).toBe(1); // listed the whole time, until the page was known to have none
     await tab.goto(page.url);
   }, 60_000);
 

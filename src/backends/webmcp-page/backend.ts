@@ -141,7 +141,12 @@ export function createWebMcpPageBackend(
 
   const expectToolsBack = () => {
     expected = {
-      names: new Set(lastKnown.map((tool) => tool.name)),
+      // The listed tools, the current document's, and those still expected from an earlier reload.
+      names: new Set([
+        ...lastKnown.map((tool) => tool.name),
+        ...current.map((tool) => tool.name),
+        ...(clock.now() < expected.until ? expected.names : []),
+      ]),
       until: clock.now() + config.reloadWaitMs,
     };
   };
