@@ -4,3 +4,4 @@ export * from './bridge.machine.js';
 export * from './http.machine.js';
 export * from './retry.machine.js';
 export * from './socket.machine.js';
+export * from './mcp.machine.js';
