@@ -149,10 +149,7 @@ export const mcpMachine = setup({
     },
     INITIALIZING: {
       on: {
-        INITIALIZED: [
-          { guard: 'breakerIsOpen', target: 'SUSPENDED' },
-          { target: 'READY' },
-        ],
+        INITIALIZED: [{ guard: 'breakerIsOpen', target: 'SUSPENDED' }, { target: 'READY' }],
         FAULT: { target: 'RESTARTING', actions: 'scheduleRestart' },
       },
     },
