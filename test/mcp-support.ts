@@ -1,4 +1,5 @@
 /* Shared helpers of the MCP upstream tests and the gateway bench. */
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,4 +71,28 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The live processes in process group `pgid` (zombies excluded), with their command lines. */
+export function groupProcesses(pgid: number): { pid: number; args: string }[] {
+  const output = execFileSync('ps', ['-e', '-o', 'pid=,pgid=,stat=,args='], { encoding: 'utf8' });
+  const found: { pid: number; args: string }[] = [];
+  for (const line of output.split('\n')) {
+    const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (match && Number(match[2]) === pgid && !match[3]?.startsWith('Z'))
+      found.push({ pid: Number(match[1]), args: match[4] ?? '' });
+  }
+  return found;
+}
+
+/** Pids of the live processes in process group `pgid`. */
+export function groupMembers(pgid: number): number[] {
+  return groupProcesses(pgid).map((p) => p.pid);
+}
+
+/** The server process in a reaper's group: the one running `script`. */
+export function serverIn(pgid: number, script: string): number {
+  const server = groupProcesses(pgid).find((p) => p.pid !== pgid && p.args.includes(script));
+  if (!server) throw new Error(`no process running ${script} in group ${pgid}`);
+  return server.pid;
 }

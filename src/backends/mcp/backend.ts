@@ -115,7 +115,7 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
   const actor = createActor(mcpMachine, {
     input: {
       minUptimeMs: config.minUptimeMs ?? 10_000,
-      baseDelayMs: config.backoff?.baseDelayMs ?? 500,
+      baseDelayMs: config.backoff?.baseDelayMs ?? 250,
       maxDelayMs: config.backoff?.maxDelayMs ?? 30_000,
       jitter: config.backoff?.jitter ?? 0.5,
     },
@@ -294,7 +294,9 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
       latencyMs = clock.now() - started;
       lastCheckAt = lastSuccessAt = clock.now();
       return result as RemoteCallResult;
-    } catch (error) {
+    } catch (caught) {
+      // The SDK wraps an abort reason in an McpError (RequestTimeout): give back our own reason.
+      const error = controller.signal.aborted ? controller.signal.reason : caught;
       if (isUpstreamFailure(error)) lastCheckAt = clock.now();
       // A lost HTTP session (refused connection, 404 session) needs a new session.
       if (config.url && isUpstreamFailure(error) && !(error instanceof McpCallTimeoutError))

@@ -10,7 +10,8 @@ import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/s
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Clock } from '../../clock.js';
-import { REAPER_SOURCE } from './reaper.js';
+import { constants } from 'node:os';
+import { reaperArgs } from './reaper.js';
 
 export interface SupervisedStdioOptions {
   command: string;
@@ -64,8 +65,8 @@ export class SupervisedStdioTransport implements Transport {
   private spawnChild(): Promise<void> {
     const { command, args, env, cwd, killGraceMs } = this.options;
     const child = spawn(
-      process.execPath,
-      ['-e', REAPER_SOURCE, JSON.stringify([command, args, killGraceMs])],
+      '/bin/sh',
+      reaperArgs(command, args, killGraceMs),
       {
         stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
         detached: true,
@@ -87,11 +88,8 @@ export class SupervisedStdioTransport implements Transport {
     if (lifeline) {
       lifeline.on('error', () => {});
       splitLines(lifeline, (line) => {
-        try {
-          this.exit = JSON.parse(line) as ExitInfo;
-        } catch {
-          // The reaper writes only this line.
-        }
+        const status = Number(line.trim());
+        if (line.trim() !== '' && Number.isInteger(status)) this.exit = decodeStatus(status);
       });
     }
     // The reaper exits with the server; its lifeline report is the server's own status. Wait for both
@@ -151,26 +149,38 @@ export class SupervisedStdioTransport implements Transport {
     });
   }
 
-  /** Ends stdin, sends SIGTERM to the process group and SIGKILL after `killGraceMs`; resolves on exit. */
+  /**
+   * Ends stdin, sends SIGTERM to the process group and SIGKILL after `killGraceMs`; resolves when the
+   * reaper exited. Whatever the server left in its group gets SIGKILL after the grace period.
+   */
   async close(): Promise<void> {
     const child = this.child;
     if (!this.closed) {
       this.closed = true;
+      const { clock, killGraceMs } = this.options;
       if (child && child.exitCode === null && child.signalCode === null) {
         child.stdin?.end();
         signalGroup(child, 'SIGTERM');
-        const timer = this.options.clock.setTimeout(
-          () => signalGroup(child, 'SIGKILL'),
-          this.options.killGraceMs,
-        );
+        const timer = clock.setTimeout(() => signalGroup(child, 'SIGKILL'), killGraceMs);
         await this.exited;
-        this.options.clock.clearTimeout(timer);
+        clock.clearTimeout(timer);
       }
+      await this.exited;
       child?.stdio[3]?.destroy();
+      if (child && groupAlive(child)) clock.setTimeout(() => signalGroup(child, 'SIGKILL'), killGraceMs);
       this.onclose?.();
     }
     await this.exited;
   }
+}
+
+/** A shell's wait status as an exit: above 128 it is 128 + the number of the signal that killed it. */
+function decodeStatus(status: number): ExitInfo {
+  if (status > 128) {
+    const signal = Object.entries(constants.signals).find(([, number]) => number === status - 128)?.[0];
+    if (signal) return { code: null, signal };
+  }
+  return { code: status, signal: null };
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -179,6 +189,17 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
     process.kill(-child.pid, signal);
   } catch {
     // Already gone.
+  }
+}
+
+/** Whether any process (zombies included) is left in the child's process group. */
+function groupAlive(child: ChildProcess): boolean {
+  if (child.pid === undefined) return false;
+  try {
+    process.kill(-child.pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
