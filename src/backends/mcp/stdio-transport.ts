@@ -5,12 +5,13 @@
  * closes the transport (`onclose`) with `problem` saying why; the child is then terminated.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Clock } from '../../clock.js';
-import { constants } from 'node:os';
 import { reaperArgs } from './reaper.js';
 
 export interface SupervisedStdioOptions {
@@ -33,6 +34,17 @@ export interface ExitInfo {
 }
 
 const MAX_STDERR_LINE = 1_000;
+
+/*
+ * The reaper runs in its own process group, so that one signal reaches the server and whatever it
+ * started. Node's `detached` gives that through setsid(), a new *session*: with the kernel's
+ * autogroup scheduling (on by default) a new session is a new scheduling group, and on a loaded
+ * machine every request/response round trip with the server then took ~3 ms instead of ~0.5 ms
+ * (measured, interleaved). `perl -e 'setpgrp'` (perl-base is essential on Debian) makes the group
+ * within our session; without perl, `detached` it is.
+ */
+const PERL = existsSync('/usr/bin/perl') ? '/usr/bin/perl' : null;
+const SETPGRP_THEN_SH = ['-e', 'setpgrp(0, 0); exec { "/bin/sh" } "/bin/sh", @ARGV or die "exec: $!"', '--'];
 
 /** A `Transport` whose child process is supervised: see the file comment. */
 export class SupervisedStdioTransport implements Transport {
@@ -64,17 +76,14 @@ export class SupervisedStdioTransport implements Transport {
 
   private spawnChild(): Promise<void> {
     const { command, args, env, cwd, killGraceMs } = this.options;
-    const child = spawn(
-      '/bin/sh',
-      reaperArgs(command, args, killGraceMs),
-      {
-        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-        detached: true,
-        env,
-        ...(cwd ? { cwd } : {}),
-        windowsHide: true,
-      },
-    );
+    const reaper = reaperArgs(command, args, killGraceMs);
+    const child = spawn(PERL ?? '/bin/sh', PERL ? [...SETPGRP_THEN_SH, ...reaper] : reaper, {
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      detached: PERL === null,
+      env,
+      ...(cwd ? { cwd } : {}),
+      windowsHide: true,
+    });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
@@ -188,7 +197,12 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
     process.kill(-child.pid, signal);
   } catch {
-    // Already gone.
+    // No group yet (perl has not run setpgrp) or already gone: the reaper itself, then.
+    try {
+      child.kill(signal);
+    } catch {
+      // Gone.
+    }
   }
 }
 
