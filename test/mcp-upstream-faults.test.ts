@@ -25,7 +25,7 @@ import {
 const backends: McpBackend[] = [];
 afterEach(async () => {
   await Promise.all(backends.splice(0).map((b) => b.stop()));
-});
+}, 60_000);
 
 function lab(name: string, extra: Record<string, unknown> = {}, deps = testDeps()) {
   const config = mcpConfigSchema.parse({
@@ -79,7 +79,7 @@ test('a server SIGKILLed mid-run is READY again within 2 s; calls in between ans
   expect(recovery).toBeLessThan(2_000 + serverStart);
   expect(await backend.callTool('echo', { text: 'back' })).toMatchObject({ content: [{ text: 'back' }] });
   expect(alive(victim)).toBe(false);
-});
+}, 60_000);
 
 test('a crash loop spawns at most 10 processes in a minute (manual clock drives the backoff)', async () => {
   const clock = createManualClock();
@@ -124,7 +124,7 @@ test('garbage on stdout restarts the server', async () => {
   expect(backend.status().lastError).toBe('wrote non-JSON to stdout');
   await ready(backend);
   expect(backend.pid).not.toBe(first);
-});
+}, 60_000);
 
 test('timeouts: safe tools are retried, others never; the caller is cancelled at the server; the breaker suspends', async () => {
   const clock = createManualClock();
@@ -167,7 +167,7 @@ test('timeouts: safe tools are retried, others never; the caller is cancelled at
     'the cancellation at the server',
   );
   expect(backend.breaker.metrics().totalFailures).toBe(3);
-});
+}, 60_000);
 
 test('other upstreams keep serving while one is broken', async () => {
   const broken = lab('broken', { env: { LAB_EXIT_AT_START: '1' } });
@@ -192,7 +192,7 @@ test('other upstreams keep serving while one is broken', async () => {
   }
   expect(everything.status().status).toBe('pass');
   expect(broken.status().state).not.toBe('READY');
-});
+}, 60_000);
 
 test('secrets in env are redacted in logs and health', async () => {
   const logger = recordingLogger();
@@ -210,7 +210,7 @@ test('secrets in env are redacted in logs and health', async () => {
   const everything = `${logger.entries.join('\n')}\n${JSON.stringify(backend.status())}`;
   expect(everything).not.toContain(secret);
   expect(everything).toContain('using key [redacted] now');
-});
+}, 60_000);
 
 test('stop terminates the server and its whole process group: no orphan', async () => {
   const backend = lab('lab');
@@ -225,7 +225,7 @@ test('stop terminates the server and its whole process group: no orphan', async 
     name: 'BackendUnavailableError',
     state: 'CLOSED',
   });
-});
+}, 60_000);
 
 test('a SIGKILLed bridge leaves no orphan, even with server-everything kept busy', async () => {
   const host = spawn(
@@ -257,4 +257,48 @@ test('a SIGKILLed bridge leaves no orphan, even with server-everything kept busy
   // The reaper's lifeline closes: SIGTERM to the group, SIGKILL after the 2 s grace.
   await waitFor(() => groupMembers(group).length === 0, 15_000, 'the server group to go');
   expect(alive(server)).toBe(false);
-});
+}, 60_000);
+
+test('control: without the reaper, a busy server-everything outlives its closed stdin', async () => {
+  // Why the SIGKILL test above proves something: the reference server keeps running when its
+  // client vanishes, as long as a timer keeps it busy.
+  const server = spawn(process.execPath, [referenceServer('everything'), 'stdio'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  try {
+    const answers: string[] = [];
+    let buffer = '';
+    server.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      answers.push(...lines);
+    });
+    const send = (message: object) => server.stdin.write(`${JSON.stringify(message)}\n`);
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'control', version: '1' },
+      },
+    });
+    await waitFor(() => answers.some((a) => a.includes('"id":1')), 30_000, 'initialize');
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'toggle-subscriber-updates', arguments: {} },
+    });
+    await waitFor(() => answers.some((a) => a.includes('"id":2')), 30_000, 'the toggle');
+    server.stdin.end();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(server.exitCode).toBeNull();
+    expect(alive(server.pid as number)).toBe(true);
+  } finally {
+    server.kill('SIGKILL');
+  }
+}, 60_000);

@@ -17,7 +17,7 @@ import { LAB_UPSTREAM, recordingLogger, referenceServer, testDeps, waitFor } fro
 const backends: McpBackend[] = [];
 afterEach(async () => {
   await Promise.all(backends.splice(0).map((b) => b.stop()));
-});
+}, 60_000);
 
 function stdio(name: string, args: string[], extra: Record<string, unknown> = {}, deps = testDeps()) {
   const config = mcpConfigSchema.parse({ kind: 'mcp', command: process.execPath, args, ...extra });
@@ -45,7 +45,7 @@ test('server-everything: lists its tools and calls echo and get-sum; results pas
   const structured = await backend.callTool('get-structured-content', { location: 'New York' });
   expect(structured.structuredContent).toBeDefined();
   expect(backend.status()).toMatchObject({ kind: 'mcp', status: 'pass', state: 'READY', breaker: 'CLOSED' });
-});
+}, 60_000);
 
 test('server-memory: creates and reads entities in its own file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-memory-'));
@@ -62,7 +62,7 @@ test('server-memory: creates and reads entities in its own file', async () => {
   });
   const graph = await backend.callTool('read_graph', {});
   expect(JSON.stringify(graph)).toContain('keeps upstreams usable');
-});
+}, 60_000);
 
 test('server-filesystem: reads a file of the directory it was given; a tool error is not a failure', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-fs-'));
@@ -82,7 +82,7 @@ test('server-filesystem: reads a file of the directory it was given; a tool erro
   expect(backend.toolPrefix).toBe('fs');
   expect(backend.exposes?.('write_file')).toBe(false);
   expect(backend.exposes?.(read)).toBe(true);
-});
+}, 60_000);
 
 test('lab upstream: tool list changes are followed (notifications/tools/list_changed)', async () => {
   const backend = stdio('lab', [LAB_UPSTREAM]);
@@ -95,7 +95,7 @@ test('lab upstream: tool list changes are followed (notifications/tools/list_cha
   await waitFor(() => backend.listTools().some((t) => t.name === 'brand_new'), 5_000, 'the new tool');
   expect(changes).toBe(before + 1);
   expect(textOf(await backend.callTool('brand_new', {}))).toBe('brand_new');
-});
+}, 60_000);
 
 test('the last known tool list survives a restart of the bridge (data directory)', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcp-data-'));
@@ -111,7 +111,7 @@ test('the last known tool list survives a restart of the bridge (data directory)
   const error = await second.callTool('echo', { text: 'x' }).catch((e: unknown) => e);
   expect(error).toMatchObject({ name: 'BackendUnavailableError', state: 'RESTARTING' });
   expect((error as { retryAfterMs: number }).retryAfterMs).toBeGreaterThanOrEqual(0);
-});
+}, 60_000);
 
 test('config: errors name the field at fault', () => {
   const issue = (value: unknown) => mcpConfigSchema.safeParse(value).error?.issues[0]?.path.join('.');
@@ -124,7 +124,7 @@ test('config: errors name the field at fault', () => {
   );
   expect(issue({ kind: 'mcp', command: 'node', comand: 'x' })).toBe('');
   expect(mcpKind.kind).toBe('mcp');
-});
+}, 60_000);
 
 describeHttp();
 
