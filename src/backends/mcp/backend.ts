@@ -15,9 +15,8 @@
  *   not a failure of the backend.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CallToolResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createActor } from 'xstate';
 import { type McpUpstreamState, mcpMachine } from '../../../machines/mcp.machine.js';
 import { BackendUnavailableError } from '../../bridge/errors.js';
@@ -25,11 +24,11 @@ import { createCircuitBreaker } from '../../reliability/breaker.js';
 import { retry } from '../../reliability/retry.js';
 import type { BackendDeps, RemoteCallOptions, RemoteCallResult, RemoteTool, ToolProvider } from '../kind.js';
 import type { Backend, BackendHealth, HealthStatus } from '../types.js';
+import { requestToolCall } from './call.js';
 import { displayUrl, type McpBackendConfig, redactor, secretsOf } from './config.js';
 import {
   isRetryable,
   isUpstreamFailure,
-  McpCallAbortedError,
   McpCallTimeoutError,
   McpUnknownToolError,
   shortMessage,
@@ -38,6 +37,7 @@ import { createStderrLog } from './stderr-log.js';
 import { SupervisedStdioTransport } from './stdio-transport.js';
 import { createToolCache } from './tool-cache.js';
 import { toolsEqual, toRemoteTools } from './tools.js';
+import { createTransport } from './transport.js';
 
 /** An MCP upstream: a `Backend` that provides the upstream's tools. */
 export interface McpBackend extends Backend, ToolProvider {
@@ -152,25 +152,9 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
     return toRemoteTools(listed);
   };
 
-  const makeTransport = (): Transport => {
-    if (config.url) {
-      const headers = config.headers ?? {};
-      return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers } });
-    }
-    return new SupervisedStdioTransport({
-      command: config.command as string,
-      args: config.args ?? [],
-      env: { ...process.env, ...config.env },
-      ...(config.cwd ? { cwd: config.cwd } : {}),
-      killGraceMs: config.killGraceMs ?? 2_000,
-      clock,
-      onStderr,
-    });
-  };
-
   /** Opens a session for CONNECTING and drives it to INITIALIZED, or sends FAULT. */
   const connect = async () => {
-    const transport = makeTransport();
+    const transport = createTransport(config, clock, onStderr);
     const client = new Client({ name: 'mcp-lifeline', version: '0.1.0' }, { capabilities: {} });
     const current: Session = { id: ++sessionCount, client, transport, ended: false };
     session = current;
@@ -262,49 +246,37 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
     return Object.assign(error, { retryAfterMs });
   };
 
-  /** One attempt, inside the breaker: the request with its timeout and the caller's abort. */
+  /** One attempt, inside the breaker. */
   const attempt = async (
     tool: string,
     args: Record<string, unknown>,
-    outer: AbortSignal,
+    signal: AbortSignal,
     options: RemoteCallOptions,
   ) => {
     const down = unavailable();
     if (down) throw down;
     const current = session as Session;
-    const controller = new AbortController();
-    const timer = clock.setTimeout(
-      () => controller.abort(new McpCallTimeoutError(name, tool, timeoutMs)),
-      timeoutMs,
-    );
-    const onAbort = () => controller.abort(new McpCallAbortedError('aborted by the caller'));
-    if (outer.aborted) onAbort();
-    else outer.addEventListener('abort', onAbort, { once: true });
     const started = clock.now();
     try {
-      const result = await current.client.request(
-        { method: 'tools/call', params: { name: tool, arguments: args } },
-        CallToolResultSchema,
-        {
-          signal: controller.signal,
-          timeout: 2_147_483_647,
-          ...(options.onProgress ? { onprogress: options.onProgress } : {}),
-        },
-      );
+      const result = await requestToolCall({
+        backend: name,
+        client: current.client,
+        tool,
+        args,
+        timeoutMs,
+        clock,
+        signal,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
       latencyMs = clock.now() - started;
       lastCheckAt = lastSuccessAt = clock.now();
-      return result as RemoteCallResult;
-    } catch (caught) {
-      // The SDK wraps an abort reason in an McpError (RequestTimeout): give back our own reason.
-      const error = controller.signal.aborted ? controller.signal.reason : caught;
+      return result;
+    } catch (error) {
       if (isUpstreamFailure(error)) lastCheckAt = clock.now();
       // A lost HTTP session (refused connection, 404 session) needs a new session.
       if (config.url && isUpstreamFailure(error) && !(error instanceof McpCallTimeoutError))
         fault(current, `call failed: ${shortMessage(error)}`);
       throw error;
-    } finally {
-      clock.clearTimeout(timer);
-      outer.removeEventListener('abort', onAbort);
     }
   };
 
