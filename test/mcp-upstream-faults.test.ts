@@ -243,20 +243,24 @@ test('a SIGKILLed bridge leaves no orphan, even with server-everything kept busy
       env: { ...process.env, MCP_HOST_TOOL: 'toggle-subscriber-updates' },
     },
   );
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    host.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0] as string);
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      host.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0] as string);
+      });
+      host.once('exit', () => reject(new Error(`host exited early: ${out}`)));
     });
-    host.once('exit', () => reject(new Error(`host exited early: ${out}`)));
-  });
-  const group = (JSON.parse(line) as { reaper: number }).reaper;
-  const server = serverIn(group, 'server-everything');
-  host.kill('SIGKILL');
-  // The reaper's lifeline closes: SIGTERM to the group, SIGKILL after the 2 s grace.
-  await waitFor(() => groupMembers(group).length === 0, 15_000, 'the server group to go');
-  expect(alive(server)).toBe(false);
+    const group = (JSON.parse(line) as { reaper: number }).reaper;
+    const server = serverIn(group, 'server-everything');
+    host.kill('SIGKILL');
+    // The reaper's lifeline closes: SIGTERM to the group, SIGKILL after the 2 s grace.
+    await waitFor(() => groupMembers(group).length === 0, 15_000, 'the server group to go');
+    expect(alive(server)).toBe(false);
+  } finally {
+    host.kill('SIGKILL'); // also when an assertion failed: never leave the host behind
+  }
 }, 60_000);
 
 test('control: without the reaper, a busy server-everything outlives its closed stdin', async () => {
