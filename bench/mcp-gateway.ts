@@ -121,7 +121,7 @@ export async function runMcpGatewayBench(): Promise<void> {
         [
           '#',
           'kill → RESTARTING',
-          'backoff',
+          'backoff + spawn',
           'server start (→ READY)',
           'kill → READY',
           'kill → first answer',
