@@ -3,6 +3,7 @@
  * the MCP server, and the lab backends.
  */
 
+export * from './backends/mcp/index.js';
 export { createNodeSocketBackend, NodeWebSocket } from './backends/node-websocket.js';
 export { createNodeBridge } from './bridge/node.js';
 export { loadConfig } from './config.js';

@@ -1,0 +1,18 @@
+/*
+ * Backend kind `mcp`: MCP servers (stdio or Streamable HTTP) as upstreams of the bridge. See
+ * docs/mcp-backends.md for the configuration and the behaviour.
+ */
+import type { BackendKindPlugin } from '../kind.js';
+import { createMcpBackend } from './backend.js';
+import { type McpBackendConfig, mcpConfigSchema } from './config.js';
+
+export { createMcpBackend, type McpBackend } from './backend.js';
+export { type McpBackendConfig, mcpConfigSchema } from './config.js';
+export { McpCallTimeoutError, McpUnknownToolError } from './errors.js';
+
+/** The `mcp` backend kind for the bridge's registry of kinds. */
+export const mcpKind: BackendKindPlugin<McpBackendConfig> = {
+  kind: 'mcp',
+  configSchema: mcpConfigSchema,
+  create: createMcpBackend,
+};
