@@ -34,7 +34,7 @@ const retryable = (error: unknown) => {
 /** Makes the context of one call of `definition`. */
 export function toolContexts(deps: ToolContextDeps) {
   const { view, backends, budgets, clock, random, retryMetrics, events, inspect } = deps;
-  return (definition: ToolDefinition, signal: AbortSignal): ToolContext => {
+  return (definition: ToolDefinition, signal: AbortSignal | undefined): ToolContext => {
     const backend = definition.backend === undefined ? undefined : backends.get(definition.backend);
     const operation = definition.operation;
     // An HTTP backend's request() counts the call itself: a retry around it only draws on the budget.
@@ -53,8 +53,8 @@ export function toolContexts(deps: ToolContextDeps) {
           return fn(index, attemptSignal);
         };
         if (operation === undefined) {
-          if (signal.aborted) return Promise.reject(signal.reason);
-          return Promise.resolve().then(() => attempt(0, signal));
+          if (signal?.aborted) return Promise.reject(signal.reason);
+          return Promise.resolve().then(() => attempt(0, signal ?? neverAborted));
         }
         return retry(events.timeAttempts(definition.backend, operation, attempt), {
           operation,
@@ -62,8 +62,7 @@ export function toolContexts(deps: ToolContextDeps) {
           budget,
           clock,
           random,
-          // The never-aborted signal of an uncancellable call keeps retry() on its fast path.
-          ...(signal === neverAborted ? {} : { signal }),
+          ...(signal ? { signal } : {}),
           shouldRetry: retryable,
           onRetry: events.onRetry(definition.backend, 'tool'),
           ...(inspect ? { inspect } : {}),

@@ -19,7 +19,7 @@ export interface DefinitionSource extends ToolSource {
 
 export interface DefinitionSourceOptions {
   /** The context a handler runs with, for one call (`signal` aborts when the caller cancels). */
-  contextFor(definition: ToolDefinition, signal: AbortSignal): ToolContext;
+  contextFor(definition: ToolDefinition, signal: AbortSignal | undefined): ToolContext;
   /** Whether a name is already used by some tool (of any source). */
   taken(name: string): boolean;
   /** Whether a backend of that name exists (a tool naming an unknown backend is refused). */

@@ -29,7 +29,7 @@ function entryOf(provider: ToolProvider, name: string, tool: RemoteTool): ToolEn
     },
     validator,
     async run(args, signal) {
-      return passthroughResult(await provider.callTool(tool.name, args, { signal }));
+      return passthroughResult(await provider.callTool(tool.name, args, signal ? { signal } : {}));
     },
   };
 }

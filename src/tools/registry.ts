@@ -3,7 +3,6 @@
  * call counting, cancellation and `call`. Sources are plug-ins (code-defined tools, backends that
  * provide tools); a name offered by two sources goes to the one added first.
  */
-import { neverAborted } from '../reliability/call.js';
 import { cancelled, invalidInput, toolFailure } from './errors.js';
 import type { ToolFailure, ToolResult } from './result.js';
 import type { ToolEntry, ToolSource } from './source.js';
@@ -89,7 +88,7 @@ export function createToolRegistry(): ToolRegistry {
     const parsed = entry.validator.safeParse(args ?? {});
     if (!parsed.success) return fail(invalidInput(parsed.error));
     try {
-      const pending = entry.run(parsed.data, signal ?? neverAborted);
+      const pending = entry.run(parsed.data, signal);
       const result = signal ? await untilAborted(pending, signal) : await pending;
       if (result === CANCEL) {
         pending.catch(() => {}); // settles later, unobserved

@@ -12,10 +12,10 @@ export interface ToolEntry {
   /** Validates the arguments (issue paths name the field at fault); `run` gets the parsed value. */
   readonly validator: z.ZodType<Record<string, unknown>>;
   /**
-   * Runs the tool. `signal` aborts when the caller cancels. Resolves with the tool's answer; a
+   * Runs the tool. `signal` (when the caller gave one) aborts when the caller cancels. Resolves with the tool's answer; a
    * rejection becomes `{ success: false, error_code }` (see `errorCodeOf`).
    */
-  run(args: Record<string, unknown>, signal: AbortSignal): Promise<ToolResult>;
+  run(args: Record<string, unknown>, signal: AbortSignal | undefined): Promise<ToolResult>;
 }
 
 /** Where tools come from. */

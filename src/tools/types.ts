@@ -49,9 +49,10 @@ export interface ToolContext {
   readonly random: () => number;
   /**
    * Aborted when the caller cancels the call (`bridge.callTool(…, { signal })`, an MCP client's
-   * `notifications/cancelled`): pass it on to the backend request. `ctx.run` passes it to every attempt.
+   * `notifications/cancelled`): pass it on to the backend request. `ctx.run` passes it to every
+   * attempt. Undefined when the caller gave none (the call cannot be cancelled).
    */
-  readonly signal: AbortSignal;
+  readonly signal: AbortSignal | undefined;
   /**
    * Runs `fn` with the tool's protection: fails fast with `CIRCUIT_OPEN` / `BACKEND_UNAVAILABLE` when
    * the declared backend's breaker is open or the backend is down (without calling `fn`), and retries
