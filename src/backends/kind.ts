@@ -52,6 +52,10 @@ export interface BackendKindPlugin<C extends { kind: string } = { kind: string }
   create(name: string, config: C, deps: BackendDeps): Backend;
 }
 
+/** A kind whatever its config type: what registries and the `kinds` options hold. */
+// biome-ignore lint/suspicious/noExplicitAny: each plug-in's config type is its own; the registry validates with its schema
+export type AnyBackendKindPlugin = BackendKindPlugin<any>;
+
 /** MCP tool annotations (the MCP spec's `ToolAnnotations`, plus WebMCP's `untrustedContentHint`). */
 export interface ToolAnnotations {
   title?: string;

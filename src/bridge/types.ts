@@ -1,6 +1,6 @@
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { FetchLike, HttpBackendOptions } from '../backends/http.js';
-import type { BackendKindPlugin } from '../backends/kind.js';
+import type { AnyBackendKindPlugin } from '../backends/kind.js';
 import type { SocketBackendOptions, WebSocketConstructor } from '../backends/socket.js';
 import type { Backend, HealthReport } from '../backends/types.js';
 import type { Clock } from '../clock.js';
@@ -92,7 +92,7 @@ export interface BridgeConfig {
    * Backend kinds by which `backends.<name>.kind` is built, added to (or replacing, by `kind`) the
    * built-in `websocket` and `http` kinds: plug `mcp` or `webmcp-page` in here.
    */
-  kinds?: readonly BackendKindPlugin<never>[];
+  kinds?: readonly AnyBackendKindPlugin[];
   /** Mean time between active health checks. Default 10 000 ms. */
   healthCheckIntervalMs?: number;
   /** Relative spread of that time, in [0, 1). Default 0.1 (±10 %). */

@@ -4,7 +4,7 @@
  * `../../bridge/` or `../../tools/`.
  */
 import type { FetchLike } from '../http.js';
-import type { BackendKindPlugin } from '../kind.js';
+import type { AnyBackendKindPlugin } from '../kind.js';
 import type { WebSocketConstructor } from '../socket.js';
 import { httpKind } from './http.js';
 import { websocketKind } from './websocket.js';
@@ -23,9 +23,9 @@ export { type WebSocketBackendConfig, websocketConfigSchema, websocketKind } fro
 /** The built-in kinds: `websocket` (with `WebSocket`, when given) and `http` (with `fetch`). */
 export function builtInKinds(
   settings: { WebSocket?: WebSocketConstructor; fetch?: FetchLike } = {},
-): BackendKindPlugin<never>[] {
+): AnyBackendKindPlugin[] {
   return [
     websocketKind(settings.WebSocket ? { WebSocket: settings.WebSocket } : {}),
     httpKind(settings.fetch ? { fetch: settings.fetch } : {}),
-  ] as unknown as BackendKindPlugin<never>[];
+  ];
 }

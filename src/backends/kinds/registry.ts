@@ -3,16 +3,15 @@
  * `configSchema`. Problems come back as data (`{ key, message }`) so that callers (the bridge, the
  * config loader) raise their own error; the key names the field: `backends.x.url`.
  */
-import type { BackendKindPlugin } from '../kind.js';
+import type { AnyBackendKindPlugin, BackendKindPlugin } from '../kind.js';
 
 /** Kinds by name. */
 export type BackendKindRegistry = ReadonlyMap<string, BackendKindPlugin>;
 
 /** A registry of `plugins`; a later plugin of the same `kind` replaces an earlier one. */
-export function backendKindRegistry(...plugins: readonly BackendKindPlugin<never>[][]): BackendKindRegistry {
+export function backendKindRegistry(...plugins: readonly AnyBackendKindPlugin[][]): BackendKindRegistry {
   const registry = new Map<string, BackendKindPlugin>();
-  for (const list of plugins)
-    for (const plugin of list) registry.set(plugin.kind, plugin as BackendKindPlugin);
+  for (const list of plugins) for (const plugin of list) registry.set(plugin.kind, plugin);
   return registry;
 }
 
