@@ -9,9 +9,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { FetchLike } from '../src/backends/http.js';
+import { createBridge } from '../src/bridge/create-bridge.js';
 import { createNodeBridge } from '../src/bridge/node.js';
 import type { Bridge } from '../src/bridge/types.js';
+import { createManualClock } from '../src/clock.js';
 import { type Lab, startLab } from '../src/lab/index.js';
 import { createMcpServer } from '../src/mcp/server.js';
 import { childEnv, labEnv, ROOT, TSX_CLI, waitFor, writeFastConfig } from './e2e/helpers.js';
@@ -150,4 +153,34 @@ describe('an MCP client cancelling tools/call', () => {
       await client.close();
     }
   }, 30_000);
+});
+
+describe('ctx.run and the signal', () => {
+  it('aborting during a retry wait answers CANCELLED and starts no further attempt', async () => {
+    const clock = createManualClock();
+    const b = createBridge({ logger: quiet, clock, random: () => 0.5 });
+    bridge = b;
+    const signals: AbortSignal[] = [];
+    b.registerTool({
+      name: 'flaky',
+      description: 'Times out every time, retried with the fetch policy',
+      inputSchema: z.object({}),
+      operation: 'fetch',
+      handler: (_args, ctx) =>
+        ctx.run((_attempt, signal) => {
+          signals.push(signal);
+          throw Object.assign(new Error('slow'), { name: 'TimeoutError' });
+        }),
+    });
+    const controller = new AbortController();
+    const call = b.callTool('flaky', {}, { signal: controller.signal });
+    await clock.advance(0);
+    expect(signals).toHaveLength(1);
+    controller.abort();
+    expect(await call).toMatchObject({ success: false, error_code: 'CANCELLED' });
+    expect(signals[0]?.aborted).toBe(true);
+    await clock.advance(60_000);
+    expect(signals).toHaveLength(1);
+    expect(clock.pendingTimers()).toBe(0);
+  });
 });
