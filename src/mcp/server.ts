@@ -81,21 +81,21 @@ export function createMcpServer(bridge: Bridge, options: McpServerOptions = {}):
       await bridge.callTool(request.params.name, request.params.arguments ?? {}, { signal: extra.signal }),
     ),
   );
-  let connected = false;
-  const stopWatching = bridge.onToolsChanged(() => {
-    if (connected) void inner.sendToolListChanged().catch(() => {});
-  });
+  // While connected, every change of the bridge's tool list is announced.
+  let stopWatching: (() => void) | undefined;
   const connect = server.connect.bind(server);
   const surface = options.surface ?? MCP_SURFACE;
   server.connect = async (transport) => {
     await connect(transport);
-    connected = true;
+    stopWatching ??= bridge.onToolsChanged(() => {
+      void inner.sendToolListChanged().catch(() => {});
+    });
     if (surface !== false) bridge.setSurface(surface, true);
   };
   const previousOnClose = inner.onclose;
   inner.onclose = () => {
-    connected = false;
-    stopWatching();
+    stopWatching?.();
+    stopWatching = undefined;
     if (surface !== false) bridge.setSurface(surface, false);
     previousOnClose?.();
   };
