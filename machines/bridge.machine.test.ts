@@ -1,6 +1,5 @@
 import { expect, test } from 'vitest';
 import { type AnyEventObject, createActor, fromPromise, type SnapshotFrom } from 'xstate';
-import type { BackendHealth } from '../src/backends/types.js';
 import { createManualClock, settle } from '../src/clock.js';
 import {
   coverageReport,
@@ -8,7 +7,12 @@ import {
   definedTransitions,
   transitionPaths,
 } from '../test/support/transitions.js';
-import { type BridgeMachineInput, bridgeMachine, type ProbeBackendsOutput } from './bridge.machine.js';
+import {
+  type BackendHealth,
+  type BridgeMachineInput,
+  bridgeMachine,
+  type ProbeBackendsOutput,
+} from './bridge.machine.js';
 
 type Snapshot = SnapshotFrom<typeof bridgeMachine>;
 
@@ -47,8 +51,8 @@ function possibleEvents(snapshot: Snapshot): AnyEventObject[] {
   const events: AnyEventObject[] = [
     { type: 'BACKEND_CHANGED', name: 'a', health: connected },
     { type: 'BACKEND_CHANGED', name: 'a', health: connectedSlower },
-    { type: 'SURFACE_UP', surface: 'mcp', at: AT },
-    { type: 'SURFACE_DOWN', surface: 'mcp', at: AT },
+    { type: 'SURFACE_CHANGED', surface: 'mcp', up: true, at: AT },
+    { type: 'SURFACE_CHANGED', surface: 'mcp', up: false, at: AT },
   ];
   const value = snapshot.value;
   if (value === 'idle') events.push({ type: 'START', draw: 0.75 }, { type: 'STOP' });
@@ -168,15 +172,26 @@ test('only status, state or breaker changes bump the revision; surfaces drive th
   expect(ctx().backends.a?.latencyMs).toBe(12);
   actor.send({ type: 'BACKEND_CHANGED', name: 'a', health: { ...connected, breaker: 'HALF_OPEN' } });
   expect(ctx().revision).toBe(2);
-  actor.send({ type: 'SURFACE_UP', surface: 'mcp', at: AT });
+  actor.send({ type: 'SURFACE_CHANGED', surface: 'mcp', up: true, at: AT });
   expect(ctx().backends.webmcp).toMatchObject({ status: 'pass', state: 'SERVING', lastSuccessAt: AT });
   expect(ctx().revision).toBe(3);
-  actor.send({ type: 'SURFACE_UP', surface: 'webmcp', at: AT });
-  actor.send({ type: 'SURFACE_DOWN', surface: 'mcp', at: AT });
+  actor.send({ type: 'SURFACE_CHANGED', surface: 'webmcp', up: true, at: AT });
+  actor.send({ type: 'SURFACE_CHANGED', surface: 'mcp', up: false, at: AT });
   expect(ctx().backends.webmcp?.status).toBe('pass');
   expect(ctx().revision).toBe(3);
-  actor.send({ type: 'SURFACE_DOWN', surface: 'webmcp', at: AT });
+  actor.send({ type: 'SURFACE_CHANGED', surface: 'webmcp', up: false, at: AT });
   expect(ctx().backends.webmcp).toMatchObject({ status: 'warn', state: 'NOT_SERVING' });
   expect(ctx().revision).toBe(4);
   actor.stop();
+});
+
+test('machines/ imports nothing but xstate (the published ./machines entry needs no src/)', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = new URL('.', import.meta.url);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+    const text = readFileSync(new URL(file, dir), 'utf8');
+    const specifiers = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1] as string);
+    for (const specifier of specifiers)
+      expect(specifier === 'xstate' || specifier.startsWith('./'), `${file} imports ${specifier}`).toBe(true);
+  }
 });

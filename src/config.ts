@@ -6,6 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { AnyBackendKindPlugin } from './backends/kind.js';
+import { builtInKinds } from './backends/kinds/index.js';
+import {
+  type BackendKindRegistry,
+  backendKindRegistry,
+  checkBackendConfig,
+} from './backends/kinds/registry.js';
 import { BACKEND_ENV_KEYS, DEFAULT_BACKENDS } from './bridge/defaults.js';
 import { ConfigError } from './bridge/errors.js';
 import type { BackendConfig, BridgeConfig } from './bridge/types.js';
@@ -13,27 +20,8 @@ import type { BackendConfig, BridgeConfig } from './bridge/types.js';
 /** Looked for in the working directory when no `--config FILE` is given. */
 export const CONFIG_FILE_NAME = 'mcp-lifeline.config.json';
 
-const EXPECTED_URL = 'expected a URL';
-
-const urlSchema = z.string({ error: EXPECTED_URL }).refine(
-  (value) => {
-    try {
-      new URL(value);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: EXPECTED_URL },
-);
-
-const backendSchema = z.strictObject({
-  kind: z.enum(['websocket', 'http'], { error: "expected 'websocket' or 'http'" }).optional(),
-  url: urlSchema.optional(),
-  critical: z.boolean({ error: 'expected true or false' }).optional(),
-  enabled: z.boolean({ error: 'expected true or false' }).optional(),
-  options: z.record(z.string(), z.unknown(), { error: 'expected an object' }).optional(),
-});
+/** One `backends.<name>` entry: an object here; its kind's `configSchema` checks the rest. */
+const backendSchema = z.record(z.string(), z.unknown(), { error: 'expected an object' });
 
 /** The serializable part of `BridgeConfig`: what a config file may contain. */
 export const configFileSchema = z.strictObject({
@@ -81,16 +69,22 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** Applied last (not validated beyond what `createBridge` checks). */
   overrides?: LoadedConfig;
+  /** Plug-in backend kinds (`mcp`, `webmcp-page`, …) whose entries are validated beside the built-in ones. */
+  kinds?: readonly AnyBackendKindPlugin[];
 }
 
 function keyOf(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(config)' : path.map(String).join('.');
 }
 
-function validate(value: unknown, where: string): ConfigFile {
+/** The built-in kinds (`websocket`, `http`): what entries are checked with unless plug-ins are given. */
+const BUILT_IN_KINDS = backendKindRegistry(builtInKinds());
+
+function validate(value: unknown, where: string, kinds: BackendKindRegistry = BUILT_IN_KINDS): ConfigFile {
   const parsed = configFileSchema.safeParse(value);
   if (parsed.success) {
-    if (parsed.data.backends) checkSchemes(parsed.data.backends as Record<string, BackendConfig>, where);
+    if (parsed.data.backends)
+      checkBackends(parsed.data.backends as Record<string, BackendConfig>, where, kinds);
     return parsed.data;
   }
   const issue = parsed.error.issues[0];
@@ -100,16 +94,22 @@ function validate(value: unknown, where: string): ConfigFile {
   throw new ConfigError(keyOf(path), `${problem} (${where})`);
 }
 
-/** The URL's scheme fits the backend's kind: ws/wss for sockets, http/https for HTTP backends. */
-function checkSchemes(backends: Record<string, BackendConfig>, where: string): void {
-  for (const [name, backend] of Object.entries(backends)) {
-    if (backend.url === undefined) continue;
-    const kind = backend.kind ?? DEFAULT_BACKENDS[name]?.kind;
-    const protocol = new URL(backend.url).protocol;
-    if (kind === 'websocket' && protocol !== 'ws:' && protocol !== 'wss:')
-      throw new ConfigError(`backends.${name}.url`, `expected a ws:// or wss:// URL (${where})`);
-    if (kind === 'http' && protocol !== 'http:' && protocol !== 'https:')
-      throw new ConfigError(`backends.${name}.url`, `expected an http:// or https:// URL (${where})`);
+/**
+ * Each entry (over its default, for the four default backends) is valid for its kind's
+ * `configSchema`. An entry with no kind yet is left to `createBridge` (another layer may give it).
+ */
+function checkBackends(
+  backends: Record<string, BackendConfig>,
+  where: string,
+  kinds: BackendKindRegistry,
+): void {
+  for (const [name, given] of Object.entries(backends)) {
+    const base = DEFAULT_BACKENDS[name];
+    if ((given.kind ?? base?.kind) === undefined) continue;
+    const entry =
+      base && (given.kind === undefined || given.kind === base.kind) ? { ...base, ...given } : given;
+    const check = checkBackendConfig(name, entry, kinds);
+    if (!check.ok) throw new ConfigError(check.problem.key, `${check.problem.message} (${where})`);
   }
 }
 
@@ -128,7 +128,7 @@ function configPathFrom(argv: readonly string[] | undefined): string | undefined
   return undefined;
 }
 
-function readFile(path: string): ConfigFile {
+function readFile(path: string, kinds: BackendKindRegistry = BUILT_IN_KINDS): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -141,7 +141,7 @@ function readFile(path: string): ConfigFile {
   } catch (error) {
     throw new ConfigError('(config)', `${path} is not valid JSON: ${(error as Error).message}`);
   }
-  return validate(json, path);
+  return validate(json, path, kinds);
 }
 
 function fromEnv(env: Record<string, string | undefined>): ConfigFile {
@@ -197,10 +197,11 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const explicit = options.file ?? configPathFrom(options.argv);
   let file: ConfigFile = {};
-  if (explicit !== undefined) file = readFile(resolve(cwd, explicit));
+  const kinds = options.kinds ? backendKindRegistry(builtInKinds(), [...options.kinds]) : BUILT_IN_KINDS;
+  if (explicit !== undefined) file = readFile(resolve(cwd, explicit), kinds);
   else {
     const fallback = resolve(cwd, CONFIG_FILE_NAME);
-    if (existsSync(fallback)) file = readFile(fallback);
+    if (existsSync(fallback)) file = readFile(fallback, kinds);
   }
   const environment = fromEnv(env);
   const overrides = options.overrides ?? {};
@@ -210,7 +211,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     environment.backends as Record<string, BackendConfig> | undefined,
     overrides.backends,
   );
-  if (options.overrides?.backends) checkSchemes(options.overrides.backends, 'overrides');
+  if (options.overrides?.backends) checkBackends(options.overrides.backends, 'overrides', kinds);
   const { backends: _envBackends, $schema: _envSchema, ...envRest } = environment;
   const config = {
     ...fileRest,

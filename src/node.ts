@@ -9,5 +9,5 @@ export { createNodeBridge } from './bridge/node.js';
 export { loadConfig } from './config.js';
 export * from './index.js';
 export { startLab } from './lab/index.js';
-export { createMcpServer } from './mcp/server.js';
+export { createMcpServer, toCallToolResult, toMcpTool } from './mcp/server.js';
 export * from './persistence/index.js';

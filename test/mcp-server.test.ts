@@ -49,6 +49,25 @@ describe('createMcpServer', () => {
     }
   });
 
+  it('lists titles and honest annotations of the built-in tools', async () => {
+    const c = await connect();
+    const { tools } = await c.listTools();
+    const byName = new Map(tools.map((tool) => [tool.name, tool]));
+    for (const name of ['get_os_state', 'reliability_get_status']) {
+      expect(byName.get(name)?.title, name).toEqual(expect.any(String));
+      expect(byName.get(name)?.annotations, name).toMatchObject({ readOnlyHint: true, openWorldHint: false });
+    }
+    for (const name of ['send_llm_prompt', 'trigger_evolution', 'spawn_area_agent', 'send_a2a_message']) {
+      expect(byName.get(name)?.title, name).toEqual(expect.any(String));
+      expect(byName.get(name)?.annotations, name).toMatchObject({
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      });
+    }
+  });
+
   it('answers text + structuredContent, isError false on success', async () => {
     const c = await connect();
     const result = await c.callTool({ name: 'get_os_state', arguments: { include: ['tools'] } });

@@ -1,3 +1,8 @@
+/*
+ * Backends: the transports behind the tools (WebSocket daemons, HTTP APIs), the plug-in contract of
+ * a backend kind (`./kind.ts`) and the built-in kinds (`./kinds/`). Imports: machines, reliability,
+ * telemetry types, the clock; never `../bridge/` or `../tools/`.
+ */
 export {
   POLICY_CLOSE_CODES,
   type SocketContext,
@@ -14,6 +19,20 @@ export {
   RequestTimeoutError,
 } from './errors.js';
 export {
+  type AnyBackendKindPlugin,
+  type BackendDeps,
+  type BackendKindPlugin,
+  type BackendLogger,
+  isToolProvider,
+  type RemoteCallOptions,
+  type RemoteCallResult,
+  type RemoteContent,
+  type RemoteTool,
+  type ToolAnnotations,
+  type ToolProvider,
+} from './kind.js';
+export * from './kinds/index.js';
+export {
   createSocketBackend,
   type SocketBackend,
   type SocketBackendOptions,
@@ -24,4 +43,4 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './socket.js';
-export type { Backend, BackendHealth, BackendKind, HealthStatus } from './types.js';
+export type { Backend, BackendHealth, BackendKind, HealthReport, HealthStatus } from './types.js';

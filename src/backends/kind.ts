@@ -10,9 +10,10 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import type { z } from 'zod';
 import type { Clock } from '../clock.js';
+import type { BreakerCheckpoint } from '../reliability/breaker.js';
 import type { RetryBudget } from '../reliability/retry-budget.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
-import type { ReliabilityEvents } from '../telemetry/events.js';
+import type { ReliabilityEventHub } from '../telemetry/events.js';
 import type { Backend } from './types.js';
 
 /** Where backends log. Messages never contain secrets (header values, tokens, query strings). */
@@ -37,7 +38,10 @@ export interface BackendDeps {
   readonly retryMetrics: RetryMetrics;
   /** This backend's own retry budget. */
   readonly budget: RetryBudget;
-  readonly events: ReliabilityEvents;
+  /** Where the backend reports retries, attempts and breaker transitions (telemetry). */
+  readonly events: ReliabilityEventHub;
+  /** The breaker state a previous run saved (with persistence): the backend's breaker resumes it. */
+  readonly restore?: BreakerCheckpoint;
 }
 
 /** A backend kind: validates its own `backends.<name>` entry and creates its backends. */
@@ -47,6 +51,10 @@ export interface BackendKindPlugin<C extends { kind: string } = { kind: string }
   readonly configSchema: z.ZodType<C>;
   create(name: string, config: C, deps: BackendDeps): Backend;
 }
+
+/** A kind whatever its config type: what registries and the `kinds` options hold. */
+// biome-ignore lint/suspicious/noExplicitAny: each plug-in's config type is its own; the registry validates with its schema
+export type AnyBackendKindPlugin = BackendKindPlugin<any>;
 
 /** MCP tool annotations (the MCP spec's `ToolAnnotations`, plus WebMCP's `untrustedContentHint`). */
 export interface ToolAnnotations {

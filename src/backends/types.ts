@@ -1,22 +1,18 @@
 import type { AnyActorRef } from 'xstate';
-import type { BreakerState, CircuitBreaker } from '../reliability/breaker.js';
+import type { BackendHealth, HealthStatus } from '../../machines/bridge.machine.js';
+import type { CircuitBreaker } from '../reliability/breaker.js';
 
-export type HealthStatus = 'pass' | 'warn' | 'fail';
-export type BackendKind = 'websocket' | 'http' | 'mcp' | 'webmcp-page' | 'webmcp';
+export type { BackendHealth, HealthStatus } from '../../machines/bridge.machine.js';
 
-/** One backend's line in the health report. Times are ISO strings, or null when it never happened. */
-export interface BackendHealth {
-  kind: BackendKind;
+/** The built-in kinds, `webmcp` for the surface line, or a plug-in kind's name. */
+export type BackendKind = 'websocket' | 'http' | 'mcp' | 'webmcp-page' | 'webmcp' | (string & {});
+
+/** The health report: every backend's line and their aggregate. */
+export interface HealthReport {
   status: HealthStatus;
-  /** The backend machine's state value (socket: IDLE, CONNECTING, …; http: UNKNOWN, UP, …). */
-  state: string;
-  breaker: BreakerState;
-  consecutiveFailures: number;
-  lastCheckAt: string | null;
-  lastSuccessAt: string | null;
-  lastError: string | null;
-  latencyMs: number | null;
-  critical: boolean;
+  /** ISO time of the report. */
+  checkedAt: string;
+  backends: Record<string, BackendHealth>;
 }
 
 /** What the bridge needs of every backend. */

@@ -1,6 +1,8 @@
 /*
- * The bridge's public API (browser-safe: no Node-only import). Node adds `createNodeBridge` from
- * `./node.js` and `loadConfig` from `../config.js`.
+ * The bridge: composes backends (built from kinds), the orchestrator machine and the tool registry
+ * (`create-bridge.ts`, a short composition of `backends.ts`, `orchestrator.ts`, `tool-context.ts`).
+ * Browser-safe: no Node-only import. Node adds `createNodeBridge` from `./node.js` and `loadConfig`
+ * from `../config.js`. Imports: machines, backends, tools, reliability, telemetry, persistence types.
  */
 export {
   type BridgeContext,
@@ -11,8 +13,16 @@ export {
   isSignificantChange,
   type ProbeBackendsOutput,
   SURFACE_BACKEND,
+  surfaceHealth,
+  withLine,
 } from '../../machines/bridge.machine.js';
 export * from '../tools/index.js';
+export {
+  type BuildBackendsOptions,
+  buildBackends,
+  type ResolvedBackend,
+  resolveBackends,
+} from './backends.js';
 export { createBridge } from './create-bridge.js';
 export {
   BACKEND_ENV_KEYS,
@@ -24,11 +34,14 @@ export {
 } from './defaults.js';
 export { BackendUnavailableError, ConfigError, ToolExecutionError } from './errors.js';
 export { aggregateStatus, type HealthSource, healthChanged, healthReport } from './health.js';
+export { createOrchestrator, type Orchestrator, type OrchestratorOptions } from './orchestrator.js';
+export { type ToolContextDeps, toolContexts } from './tool-context.js';
 export type {
   BackendConfig,
   Bridge,
   BridgeConfig,
   BridgeLogger,
+  CallToolOptions,
   ErrorCode,
   HealthListener,
   HealthReport,

@@ -1,61 +1,17 @@
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
-import type { z } from 'zod';
 import type { FetchLike, HttpBackendOptions } from '../backends/http.js';
-import type { ToolAnnotations } from '../backends/kind.js';
+import type { AnyBackendKindPlugin } from '../backends/kind.js';
 import type { SocketBackendOptions, WebSocketConstructor } from '../backends/socket.js';
-import type { Backend, BackendHealth, HealthStatus } from '../backends/types.js';
+import type { Backend, HealthReport } from '../backends/types.js';
 import type { Clock } from '../clock.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
 import type { ReliabilityEvents } from '../telemetry/events.js';
-import type { ToolDefinition, ToolInputSchema } from '../tools/types.js';
+import type { ToolResult } from '../tools/result.js';
+import type { CallToolOptions, ToolDefinition, ToolDescriptor, ToolInputSchema } from '../tools/types.js';
 
-export interface HealthReport {
-  status: HealthStatus;
-  /** ISO time of the report. */
-  checkedAt: string;
-  backends: Record<string, BackendHealth>;
-}
-
-/**
- * Error codes of failed tool calls. An unknown tool name is answered `INVALID_INPUT` with
- * `field: 'name'` (the design's fixed list of codes).
- */
-export type ErrorCode =
-  | 'INVALID_INPUT'
-  | 'BACKEND_UNAVAILABLE'
-  | 'CIRCUIT_OPEN'
-  | 'TIMEOUT'
-  | 'QUEUE_FULL'
-  | 'CANCELLED'
-  | 'EXECUTION_FAILED';
-
-/** A tool's answer: its own fields on success, or `{ success: false, error, error_code }`. */
-export type ToolResult =
-  | ({ success: true } & Record<string, unknown>)
-  | { success: false; error: string; error_code: ErrorCode; field?: string };
-
-/** A tool as the surfaces (WebMCP, MCP) see it. */
-export interface ToolDescriptor {
-  name: string;
-  /** A human-readable name for listings. */
-  title?: string;
-  description: string;
-  /** MCP tool annotations (`readOnlyHint`, `destructiveHint`, `idempotentHint`, `openWorldHint`, …). */
-  annotations?: ToolAnnotations;
-  /** JSON Schema of the arguments (for WebMCP and listings). */
-  inputSchema: Record<string, unknown>;
-  /** The zod object the arguments are validated with (MCP's registerTool takes its `.shape`). */
-  schema: z.ZodObject<z.ZodRawShape>;
-}
-
-/** Options of `bridge.callTool`. */
-export interface CallToolOptions {
-  /**
-   * Aborting it cancels the call: the backend request is aborted (fetch aborted, socket request
-   * dropped, MCP upstream sent `notifications/cancelled`) and the answer is `error_code: 'CANCELLED'`.
-   */
-  signal?: AbortSignal;
-}
+export type { HealthReport } from '../backends/types.js';
+export type { ErrorCode, ToolResult } from '../tools/result.js';
+export type { CallToolOptions, ToolDescriptor } from '../tools/types.js';
 
 export type HealthListener = (report: HealthReport, previous: HealthReport) => void;
 
@@ -66,6 +22,11 @@ export interface Bridge {
   /** Fires only when some backend's `status`, `state` or `breaker` changed, never for an idle tick. */
   onHealthChange(listener: HealthListener): () => void;
   listTools(): ToolDescriptor[];
+  /**
+   * Called whenever `listTools()` changed (a tool registered or removed, a backend's tool list
+   * changed). Returns an unsubscribe function. The MCP surface sends `notifications/tools/list_changed`.
+   */
+  onToolsChanged(listener: () => void): () => void;
   /** Validates `args` and runs the tool; never rejects: failures come back as `{ success: false, … }`. */
   callTool(name: string, args: unknown, options?: CallToolOptions): Promise<ToolResult>;
   /** The orchestrator actor. */
@@ -100,8 +61,12 @@ export interface BridgeLogger {
 
 /** One backend's configuration. */
 export interface BackendConfig {
-  /** Required for backends other than the four defaults (whose kind is known). */
-  kind?: 'websocket' | 'http';
+  /**
+   * The backend's kind (`websocket`, `http`, or a plug-in kind: `mcp`, `webmcp-page`, …). Required for
+   * backends other than the four defaults (whose kind is known). The kind's `configSchema` validates
+   * the rest of the entry.
+   */
+  kind?: string;
   /** ws:// or wss:// for sockets, http:// or https:// for HTTP backends. */
   url?: string;
   /** A critical backend that fails makes the whole report `fail`. Default: only `lmStudio`. */
@@ -112,6 +77,8 @@ export interface BackendConfig {
   options?:
     | Partial<Omit<SocketBackendOptions, 'name' | 'url'>>
     | Partial<Omit<HttpBackendOptions, 'name' | 'baseUrl'>>;
+  /** A plug-in kind's own settings (`command`, `args`, `cdpUrl`, …). */
+  [setting: string]: unknown;
 }
 
 /** Options of `createBridge`; every field is optional. */
@@ -121,6 +88,11 @@ export interface BridgeConfig {
    * ws://localhost:8765/agents, `a2a` ws://localhost:8765/a2a, `lmStudio` http://localhost:1234/v1.
    */
   backends?: Record<string, BackendConfig>;
+  /**
+   * Backend kinds by which `backends.<name>.kind` is built, added to (or replacing, by `kind`) the
+   * built-in `websocket` and `http` kinds: plug `mcp` or `webmcp-page` in here.
+   */
+  kinds?: readonly AnyBackendKindPlugin[];
   /** Mean time between active health checks. Default 10 000 ms. */
   healthCheckIntervalMs?: number;
   /** Relative spread of that time, in [0, 1). Default 0.1 (±10 %). */
@@ -144,4 +116,6 @@ export interface BridgeConfig {
   maxPromptChars?: number;
   /** `from_agent` of A2A messages. Default 'mcp-lifeline'. */
   agentId?: string;
+  /** The data directory (absolute), given to backends as `deps.dataDir` (last known tool lists, …). */
+  dataDir?: string;
 }

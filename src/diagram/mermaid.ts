@@ -11,6 +11,9 @@ export function eventLabel(eventType: string, delay?: string | number): string {
   return eventType === '' ? 'always' : eventType;
 }
 
+/** Node id of the pseudo-state root-level transitions are drawn from. */
+export const ANY_STATE = 'any_state';
+
 const nodeId = (ref: string | { id: string }) =>
   (typeof ref === 'string' ? ref : ref.id).replace(/^#/, '').replace(/[^A-Za-z0-9_]/g, '_');
 
@@ -21,8 +24,9 @@ function guardName(guard: TransitionJSON['guard']): string | undefined {
 
 /**
  * Renders a machine as a Mermaid `stateDiagram-v2`, from its {@link machineDefinition} (states,
- * events, guards, delay names and eventless transitions). Targetless transitions are drawn as self-loops; root-level transitions from every
- * top-level state that is not final.
+ * events, guards, delay names and eventless transitions). Targetless transitions are drawn as
+ * self-loops; root-level transitions (which apply in every state) once, from a pseudo-state labelled
+ * "any state".
  */
 export function toMermaid(machine: AnyStateMachine): string {
   const root = machineDefinition(machine);
@@ -60,13 +64,11 @@ export function toMermaid(machine: AnyStateMachine): string {
     });
   };
   render(root, '  ');
-  for (const transitions of Object.values(root.on)) {
-    for (const t of transitions) {
-      for (const child of Object.values(root.states)) {
-        if (child.type !== 'final')
-          edge(child.id, { ...t, target: t.target?.length ? t.target : [`#${child.id}`] }, '  ');
-      }
-    }
+  // Root-level transitions apply in every state: drawn once, from an "any state" pseudo-state.
+  const rootTransitions = Object.values(root.on).flat();
+  if (rootTransitions.length) {
+    lines.push(`  state "any state" as ${ANY_STATE}`);
+    for (const t of rootTransitions) edge(ANY_STATE, t, '  ');
   }
   return [...lines, ...edges].join('\n');
 }

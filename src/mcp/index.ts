@@ -6,5 +6,11 @@ export {
   type McpHttpServer,
   startMcpHttpServer,
 } from './http.js';
-export { createMcpServer, MCP_SURFACE, type McpServerOptions, toCallToolResult } from './server.js';
+export {
+  createMcpServer,
+  MCP_SURFACE,
+  type McpServerOptions,
+  toCallToolResult,
+  toMcpTool,
+} from './server.js';
 export { type McpStdioServer, serveMcpStdio } from './stdio.js';

@@ -1,18 +1,25 @@
 /*
- * The MCP surface: an `McpServer` (official SDK) with every bridge tool registered.
+ * The MCP surface: an `McpServer` (official SDK) that lists and calls the bridge's tools.
  *
- * Input validation is the bridge's, not the SDK's: `registerTool` is given a permissive object
- * (`z.looseObject({})`) whose JSON Schema metadata is the tool's own schema, so `tools/list` shows
- * the real schema while bad arguments still reach `bridge.callTool` and come back as
- * `{ success: false, error_code: 'INVALID_INPUT', field }` — the same answer WebMCP gives — rather
- * than the SDK's own "Input validation error" text. For the same reason `tools/call` is answered by
- * the bridge for every name, so an unknown tool is `INVALID_INPUT` with `field: 'name'` too (the SDK
- * would answer "Tool … not found"). Add tools with `bridge.registerTool` before creating the server.
+ * The server answers `tools/list` and `tools/call` itself, from the bridge's tool registry, so the
+ * listing follows the registry (tools registered later, tools a backend discovers) and every change
+ * is announced with `notifications/tools/list_changed`. Input validation is the bridge's, not the
+ * SDK's: bad arguments come back as `{ success: false, error_code: 'INVALID_INPUT', field }` — the same
+ * answer WebMCP gives — and an unknown tool is `INVALID_INPUT` with `field: 'name'`. The request's
+ * own signal (the client's `notifications/cancelled`, or the HTTP stream closing) cancels the call.
+ * Tools discovered from a backend answer with the backend's own MCP result, unchanged.
+ *
+ * Imports: the bridge's public types and the tools' result helpers; the SDK.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ListToolsRequestSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { Bridge, ToolDescriptor, ToolResult } from '../bridge/types.js';
+import { isPassthrough } from '../tools/result.js';
 
 /** Surface name given to `bridge.setSurface` while an MCP server is connected to a transport. */
 export const MCP_SURFACE = 'mcp';
@@ -26,8 +33,12 @@ export interface McpServerOptions {
   surface?: string | false;
 }
 
-/** The MCP tool result for a bridge `ToolResult`. */
+/**
+ * The MCP tool result for a bridge `ToolResult`: a discovered tool's own result (`passthrough`)
+ * unchanged; otherwise the result as JSON text and structured content, `isError` when it failed.
+ */
 export function toCallToolResult(result: ToolResult): CallToolResult {
+  if (isPassthrough(result)) return result.passthrough as CallToolResult;
   return {
     content: [{ type: 'text', text: JSON.stringify(result) }],
     structuredContent: result as Record<string, unknown>,
@@ -35,10 +46,23 @@ export function toCallToolResult(result: ToolResult): CallToolResult {
   };
 }
 
-/** A permissive zod object that lists as the tool's JSON Schema. */
-function listingSchema(descriptor: ToolDescriptor): z.ZodObject {
-  const { $schema: _ignored, ...jsonSchema } = descriptor.inputSchema;
-  return z.looseObject({}).meta(jsonSchema);
+/** A bridge tool as `tools/list` lists it. */
+export function toMcpTool(descriptor: ToolDescriptor): Tool {
+  const { $schema: _ignored, ...inputSchema } = descriptor.inputSchema;
+  return {
+    name: descriptor.name,
+    ...(descriptor.title === undefined ? {} : { title: descriptor.title }),
+    description: descriptor.description,
+    inputSchema: { ...inputSchema, type: 'object' } as Tool['inputSchema'],
+    ...(descriptor.annotations === undefined
+      ? {}
+      : {
+          annotations: {
+            ...(descriptor.title === undefined ? {} : { title: descriptor.title }),
+            ...descriptor.annotations,
+          },
+        }),
+  };
 }
 
 /**
@@ -48,34 +72,32 @@ function listingSchema(descriptor: ToolDescriptor): z.ZodObject {
 export function createMcpServer(bridge: Bridge, options: McpServerOptions = {}): McpServer {
   const server = new McpServer(
     { name: options.name ?? 'mcp-lifeline', version: options.version ?? '0.0.0' },
-    { capabilities: { tools: {} } },
+    { capabilities: { tools: { listChanged: true } } },
   );
-  for (const descriptor of bridge.listTools()) {
-    const name = descriptor.name;
-    server.registerTool(
-      name,
-      { description: descriptor.description, inputSchema: listingSchema(descriptor) },
-      async (args: Record<string, unknown>) => toCallToolResult(await bridge.callTool(name, args ?? {})),
-    );
-  }
-  // Replaces the SDK's tools/call handler (installed by the first registerTool): same answers for
-  // known tools, the bridge's INVALID_INPUT for unknown ones.
-  server.server.setRequestHandler(CallToolRequestSchema, async (request) =>
-    toCallToolResult(await bridge.callTool(request.params.name, request.params.arguments ?? {})),
+  const inner = server.server;
+  inner.setRequestHandler(ListToolsRequestSchema, () => ({ tools: bridge.listTools().map(toMcpTool) }));
+  inner.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
+    toCallToolResult(
+      await bridge.callTool(request.params.name, request.params.arguments ?? {}, { signal: extra.signal }),
+    ),
   );
+  // While connected, every change of the bridge's tool list is announced.
+  let stopWatching: (() => void) | undefined;
+  const connect = server.connect.bind(server);
   const surface = options.surface ?? MCP_SURFACE;
-  if (surface !== false) {
-    const inner = server.server;
-    const connect = server.connect.bind(server);
-    server.connect = async (transport) => {
-      await connect(transport);
-      bridge.setSurface(surface, true);
-    };
-    const previousOnClose = inner.onclose;
-    inner.onclose = () => {
-      bridge.setSurface(surface, false);
-      previousOnClose?.();
-    };
-  }
+  server.connect = async (transport) => {
+    await connect(transport);
+    stopWatching ??= bridge.onToolsChanged(() => {
+      void inner.sendToolListChanged().catch(() => {});
+    });
+    if (surface !== false) bridge.setSurface(surface, true);
+  };
+  const previousOnClose = inner.onclose;
+  inner.onclose = () => {
+    stopWatching?.();
+    stopWatching = undefined;
+    if (surface !== false) bridge.setSurface(surface, false);
+    previousOnClose?.();
+  };
   return server;
 }

@@ -1,8 +1,8 @@
 import type { SocketBackend } from '../backends/socket.js';
 import type { Backend } from '../backends/types.js';
-import { BackendUnavailableError } from '../bridge/errors.js';
 import type { CircuitBreaker } from '../reliability/breaker.js';
 import { BrokenCircuitError } from '../reliability/errors.js';
+import { BackendUnavailableError } from './errors.js';
 
 /** The error a breaker that is not CLOSED would refuse a call with, without asking it. */
 export function brokenCircuit(breaker: CircuitBreaker, now: number): BrokenCircuitError {

@@ -3,9 +3,26 @@
  * of the package loaded twice still map the same way.
  */
 import type { z } from 'zod';
-import type { ErrorCode, ToolResult } from '../bridge/types.js';
+import type { ErrorCode, ToolFailure } from './result.js';
 
-type Failure = Extract<ToolResult, { success: false }>;
+type Failure = ToolFailure;
+
+/** A tool needs a backend that is not connected (down, reconnecting, not started or stopped). */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+  constructor(
+    readonly backend: string,
+    readonly state: string,
+    detail?: string | null,
+  ) {
+    super(`Backend "${backend}" is unavailable (${state}${detail ? `: ${detail}` : ''})`);
+  }
+}
+
+/** A backend answered, but reported that the operation failed (`success: false` in its reply). */
+export class ToolExecutionError extends Error {
+  override readonly name = 'ToolExecutionError';
+}
 
 const BY_NAME: Record<string, ErrorCode> = {
   BrokenCircuitError: 'CIRCUIT_OPEN',
@@ -19,6 +36,7 @@ const BY_NAME: Record<string, ErrorCode> = {
   HttpBackendStoppedError: 'BACKEND_UNAVAILABLE',
   HttpNetworkError: 'BACKEND_UNAVAILABLE',
   BreakerStoppedError: 'BACKEND_UNAVAILABLE',
+  AbortError: 'CANCELLED',
 };
 
 /** The error code of a failure thrown by a tool handler. */
@@ -39,6 +57,13 @@ function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   const message = (error as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : String(error);
+}
+
+/** The answer to a call its caller cancelled (aborted its `signal`). */
+export function cancelled(signal: AbortSignal): Failure {
+  const reason = signal.reason as { message?: unknown } | undefined;
+  const detail = typeof reason?.message === 'string' && reason.message ? `: ${reason.message}` : '';
+  return { success: false, error: `The call was cancelled${detail}`, error_code: 'CANCELLED' };
 }
 
 /** `{ success: false, error, error_code }` for an error thrown by a tool handler. */

@@ -17,6 +17,8 @@ export const getOsStateInput = z.object({
 export function getOsStateTool(): ToolDefinition<typeof getOsStateInput> {
   return {
     name: 'get_os_state',
+    title: 'Bridge state',
+    annotations: { readOnlyHint: true, openWorldHint: false },
     description:
       'State of the bridge: health of every backend, tool call counts, retry metrics and circuit breakers.',
     inputSchema: getOsStateInput,

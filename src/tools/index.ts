@@ -1,3 +1,9 @@
+/*
+ * Tools: the built-in tools, the tool registry and its sources (code-defined tools, tools a
+ * backend provides), and how results and failures are shaped. Imports: backends (types and
+ * availability), reliability, persistence (the A2A outbox); never `../bridge/` — the bridge
+ * composes tools, not the other way round.
+ */
 import { getOsStateTool } from './get-os-state.js';
 import { reliabilityGetStatusTool } from './reliability-get-status.js';
 import { sendA2aMessageTool } from './send-a2a-message.js';
@@ -13,9 +19,33 @@ export {
   createA2ALedger,
 } from './a2a-ledger.js';
 export { assertAvailable, brokenCircuit } from './availability.js';
-export { errorCodeOf, invalidInput, toolFailure } from './errors.js';
+export {
+  createDefinitionSource,
+  type DefinitionSource,
+  type DefinitionSourceOptions,
+} from './definitions.js';
+export { DISCOVERED_TOOL_SEPARATOR, discoveredToolName, providerToolSource } from './discovered.js';
+export {
+  BackendUnavailableError,
+  cancelled,
+  errorCodeOf,
+  fieldPath,
+  invalidInput,
+  ToolExecutionError,
+  toolFailure,
+} from './errors.js';
 export { getOsStateInput, getOsStateTool, OS_STATE_SECTIONS } from './get-os-state.js';
+export { type JsonSchemaValidator, jsonSchemaOf, validatorFromJsonSchema } from './json-schema.js';
+export { createToolRegistry, type ToolRegistry } from './registry.js';
 export { reliabilityGetStatusInput, reliabilityGetStatusTool } from './reliability-get-status.js';
+export {
+  type ErrorCode,
+  isPassthrough,
+  type PassthroughResult,
+  passthroughResult,
+  type ToolFailure,
+  type ToolResult,
+} from './result.js';
 export {
   A2A_MESSAGE_TYPES,
   A2A_SCHEMA_URL,
@@ -23,9 +53,18 @@ export {
   sendA2aMessageTool,
 } from './send-a2a-message.js';
 export { MAX_PROMPT_CHARS, sendLlmPromptInput, sendLlmPromptTool } from './send-llm-prompt.js';
+export { TOOL_NAME, type ToolEntry, type ToolSource } from './source.js';
 export { SPAWN_TIMEOUT_MS, spawnAreaAgentInput, spawnAreaAgentTool } from './spawn-area-agent.js';
 export { EVOLUTION_TIMEOUT_MS, triggerEvolutionInput, triggerEvolutionTool } from './trigger-evolution.js';
-export type { BridgeView, ToolCallStats, ToolContext, ToolDefinition, ToolInputSchema } from './types.js';
+export type {
+  BridgeView,
+  CallToolOptions,
+  ToolCallStats,
+  ToolContext,
+  ToolDefinition,
+  ToolDescriptor,
+  ToolInputSchema,
+} from './types.js';
 
 /** Options of the built-in tools. */
 export interface BuiltInToolOptions {

@@ -12,6 +12,8 @@ export const reliabilityGetStatusInput = z.object({});
 export function reliabilityGetStatusTool(): ToolDefinition<typeof reliabilityGetStatusInput> {
   return {
     name: 'reliability_get_status',
+    title: 'Reliability status',
+    annotations: { readOnlyHint: true, openWorldHint: false },
     description:
       'Circuit breakers, retry metrics, health, send queues and undelivered A2A messages of the bridge.',
     inputSchema: reliabilityGetStatusInput,

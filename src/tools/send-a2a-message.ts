@@ -47,6 +47,9 @@ export function sendA2aMessageTool(
   const fromAgent = options.agentId ?? 'mcp-lifeline';
   return {
     name: 'send_a2a_message',
+    title: 'Send an A2A message',
+    // Each call sends a new message (a new message_id) to another agent; it replaces nothing.
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     description:
       'Sends an A2A message to another agent (or "broadcast" / "topic:<name>"); queued while the router is unreachable.',
     inputSchema: sendA2aMessageInput,

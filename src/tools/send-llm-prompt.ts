@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { HttpBackend } from '../backends/http.js';
-import { BackendUnavailableError } from '../bridge/errors.js';
 import { assertAvailable } from './availability.js';
+import { BackendUnavailableError } from './errors.js';
 import type { ToolDefinition } from './types.js';
 
 /** Default limit of `prompt` (and `system_prompt`), in characters. */
@@ -34,11 +34,15 @@ export function sendLlmPromptTool(
   const backendName = options.backend ?? 'lmStudio';
   return {
     name: 'send_llm_prompt',
+    title: 'Ask the local LLM',
+    // Reads nothing of the bridge's and changes nothing, but each call is a new generation from a
+    // model outside the bridge: not idempotent, open world.
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     description: 'Sends a prompt to the local OpenAI-compatible LLM (LM Studio) and returns its answer.',
     inputSchema: sendLlmPromptInput(options.maxPromptChars),
     backend: backendName,
     operation: 'sendLLMPrompt',
-    async handler(args, { backend, clock, operation }) {
+    async handler(args, { backend, clock, operation, signal }) {
       if (backend?.kind !== 'http')
         throw new BackendUnavailableError(backendName, 'not configured', 'no HTTP backend of that name');
       assertAvailable(backend, clock.now());
@@ -50,6 +54,7 @@ export function sendLlmPromptTool(
       const body = await (backend as HttpBackend).requestJson<ChatCompletion>('/chat/completions', {
         json: { model: args.model, messages, temperature: args.temperature, max_tokens: args.max_tokens },
         operation: operation ?? 'sendLLMPrompt',
+        signal,
       });
       const content = body.choices?.[0]?.message?.content;
       if (typeof content !== 'string') throw new Error('LLM answer has no choices[0].message.content');

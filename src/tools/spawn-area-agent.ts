@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ToolExecutionError } from '../bridge/errors.js';
 import { assertAvailable, socketBackend } from './availability.js';
+import { ToolExecutionError } from './errors.js';
 import { requestId } from './ids.js';
 import type { ToolDefinition } from './types.js';
 
@@ -38,15 +38,21 @@ export function spawnAreaAgentTool(
   const backendName = options.backend ?? 'agents';
   return {
     name: 'spawn_area_agent',
+    title: 'Spawn an area agent',
+    // Each call spawns one more agent in the daemon; it removes nothing.
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     description: 'Asks the agent daemon to spawn an agent watching a screen region.',
     inputSchema: spawnAreaAgentInput,
     backend: backendName,
-    async handler(args, { backend, clock, random }) {
+    async handler(args, { backend, clock, random, signal }) {
       const socket = socketBackend(backend, backendName);
       assertAvailable(socket, clock.now());
       const reply = await socket.request<SpawnReply>(
         { requestId: requestId('agent', clock.now(), random), action: 'spawn', ...args },
-        { timeoutMs: options.timeoutMs ?? SPAWN_TIMEOUT_MS },
+        {
+          timeoutMs: options.timeoutMs ?? SPAWN_TIMEOUT_MS,
+          signal,
+        },
       );
       if (reply.success === false) throw new ToolExecutionError(reply.error ?? 'spawn failed');
       return {

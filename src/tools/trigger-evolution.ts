@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ToolExecutionError } from '../bridge/errors.js';
 import { assertAvailable, socketBackend } from './availability.js';
+import { ToolExecutionError } from './errors.js';
 import { requestId } from './ids.js';
 import type { ToolDefinition } from './types.js';
 
@@ -35,15 +35,21 @@ export function triggerEvolutionTool(
   const backendName = options.backend ?? 'evolution';
   return {
     name: 'trigger_evolution',
+    title: 'Evolve a shader',
+    // Starts work in the evolution daemon (a new cartridge each time); replaces nothing.
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     description: 'Asks the evolution daemon to evolve a shader; returns the best one found.',
     inputSchema: triggerEvolutionInput,
     backend: backendName,
-    async handler(args, { backend, clock, random }) {
+    async handler(args, { backend, clock, random, signal }) {
       const socket = socketBackend(backend, backendName);
       assertAvailable(socket, clock.now());
       const reply = await socket.request<EvolutionReply>(
         { requestId: requestId('evo', clock.now(), random), action: 'evolve', ...args },
-        { timeoutMs: options.timeoutMs ?? EVOLUTION_TIMEOUT_MS },
+        {
+          timeoutMs: options.timeoutMs ?? EVOLUTION_TIMEOUT_MS,
+          signal,
+        },
       );
       if (reply.success === false) throw new ToolExecutionError(reply.error ?? 'evolution failed');
       return {

@@ -1,6 +1,11 @@
+/*
+ * The types of tools: a tool's definition and handler context, its descriptor as the surfaces list
+ * it, and the view of the bridge the built-in tools get. Imports: types only (backends, clock,
+ * reliability); never `../bridge/` (the bridge composes tools, not the other way round).
+ */
 import type { z } from 'zod';
-import type { Backend } from '../backends/types.js';
-import type { HealthReport } from '../bridge/types.js';
+import type { ToolAnnotations } from '../backends/kind.js';
+import type { Backend, HealthReport } from '../backends/types.js';
 import type { Clock } from '../clock.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
 import type { A2ALedger } from './a2a-ledger.js';
@@ -43,6 +48,12 @@ export interface ToolContext {
   readonly clock: Clock;
   readonly random: () => number;
   /**
+   * Aborted when the caller cancels the call (`bridge.callTool(…, { signal })`, an MCP client's
+   * `notifications/cancelled`): pass it on to the backend request. `ctx.run` passes it to every
+   * attempt. Undefined when the caller gave none (the call cannot be cancelled).
+   */
+  readonly signal: AbortSignal | undefined;
+  /**
    * Runs `fn` with the tool's protection: fails fast with `CIRCUIT_OPEN` / `BACKEND_UNAVAILABLE` when
    * the declared backend's breaker is open or the backend is down (without calling `fn`), and retries
    * transient failures (`BACKEND_UNAVAILABLE`, `TIMEOUT`) with the declared retry policy, recording
@@ -55,7 +66,11 @@ export interface ToolContext {
 export interface ToolDefinition<S extends ToolInputSchema = ToolInputSchema> {
   /** 1–128 characters of `[A-Za-z0-9_.-]`, unique in the bridge. */
   name: string;
+  /** A human-readable name for listings. */
+  title?: string;
   description: string;
+  /** MCP tool annotations: `readOnlyHint`, `destructiveHint`, `idempotentHint`, `openWorldHint`. */
+  annotations?: ToolAnnotations;
   /** A zod object; arguments are validated with it before `handler` runs. */
   inputSchema: S;
   /** Name of the backend the tool calls (its breaker and health gate the call). */
@@ -67,4 +82,27 @@ export interface ToolDefinition<S extends ToolInputSchema = ToolInputSchema> {
    * `{ success: false, error, error_code }` (see `errorCodeOf`).
    */
   handler(args: z.output<S>, ctx: ToolContext): Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+/** A tool as the surfaces (WebMCP, MCP) see it. */
+export interface ToolDescriptor {
+  name: string;
+  /** A human-readable name for listings. */
+  title?: string;
+  description: string;
+  /** MCP tool annotations (`readOnlyHint`, `destructiveHint`, `idempotentHint`, `openWorldHint`, …). */
+  annotations?: ToolAnnotations;
+  /** JSON Schema of the arguments (for WebMCP and listings). */
+  inputSchema: Record<string, unknown>;
+  /** The zod object the arguments are validated with (MCP's registerTool takes its `.shape`). */
+  schema: z.ZodObject<z.ZodRawShape>;
+}
+
+/** Options of one tool call. */
+export interface CallToolOptions {
+  /**
+   * Aborting it cancels the call: the backend request is aborted (fetch aborted, socket request
+   * dropped, MCP upstream sent `notifications/cancelled`) and the answer is `error_code: 'CANCELLED'`.
+   */
+  signal?: AbortSignal;
 }

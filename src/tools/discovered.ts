@@ -1,0 +1,65 @@
+/*
+ * The source of tools a backend brings (`ToolProvider`: MCP upstreams, WebMCP pages): listed as
+ * `<prefix>__<tool>`, filtered by `exposes`, validated against the tool's JSON Schema and called
+ * through `provider.callTool(name, args, { signal })`. Their results pass through unchanged.
+ */
+import type { RemoteTool, ToolProvider } from '../backends/kind.js';
+import { validatorFromJsonSchema } from './json-schema.js';
+import { passthroughResult } from './result.js';
+import { TOOL_NAME, type ToolEntry, type ToolSource } from './source.js';
+
+/** Separates a backend's prefix from its tool's own name. */
+export const DISCOVERED_TOOL_SEPARATOR = '__';
+
+/** The bridge's name of a backend's tool. */
+export function discoveredToolName(prefix: string, tool: string): string {
+  return `${prefix}${DISCOVERED_TOOL_SEPARATOR}${tool}`;
+}
+
+function entryOf(provider: ToolProvider, name: string, tool: RemoteTool): ToolEntry {
+  const { validator, object } = validatorFromJsonSchema(tool.inputSchema);
+  return {
+    descriptor: {
+      name,
+      ...(tool.title === undefined ? {} : { title: tool.title }),
+      description: tool.description ?? '',
+      ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
+      inputSchema: tool.inputSchema,
+      schema: object,
+    },
+    validator,
+    async run(args, signal) {
+      return passthroughResult(await provider.callTool(tool.name, args, signal ? { signal } : {}));
+    },
+  };
+}
+
+/**
+ * The tools of `provider` (the backend called `backendName`). The list is rebuilt when the provider
+ * says it changed; a down backend's tools stay listed as long as the provider keeps its last list.
+ */
+export function providerToolSource(backendName: string, provider: ToolProvider): ToolSource {
+  const prefix = provider.toolPrefix ?? backendName;
+  let cache: { from: readonly RemoteTool[]; entries: ToolEntry[] } | null = null;
+  return {
+    tools() {
+      const remote = provider.listTools();
+      if (cache?.from === remote) return cache.entries;
+      const entries: ToolEntry[] = [];
+      for (const tool of remote) {
+        if (provider.exposes && !provider.exposes(tool.name)) continue;
+        const name = discoveredToolName(prefix, tool.name);
+        if (!TOOL_NAME.test(name)) continue;
+        entries.push(entryOf(provider, name, tool));
+      }
+      cache = { from: remote, entries };
+      return entries;
+    },
+    onChange(listener) {
+      return provider.onToolsChanged(() => {
+        cache = null;
+        listener();
+      });
+    },
+  };
+}

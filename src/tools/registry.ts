@@ -1,0 +1,132 @@
+/*
+ * The tool registry: merges every `ToolSource` into one list and owns listing, argument validation,
+ * call counting, cancellation and `call`. Sources are plug-ins (code-defined tools, backends that
+ * provide tools); a name offered by two sources goes to the one added first.
+ */
+import { cancelled, invalidInput, toolFailure } from './errors.js';
+import type { ToolFailure, ToolResult } from './result.js';
+import type { ToolEntry, ToolSource } from './source.js';
+import type { CallToolOptions, ToolCallStats, ToolDescriptor } from './types.js';
+
+export interface ToolRegistry {
+  /** Adds a source; its tools are listed at once. Returns a function that removes it. */
+  addSource(source: ToolSource): () => void;
+  list(): ToolDescriptor[];
+  names(): string[];
+  has(name: string): boolean;
+  /**
+   * Validates `args` and runs the tool; never rejects. Aborting `options.signal` answers
+   * `CANCELLED` at once (the tool's own work is told through its signal).
+   */
+  call(name: string, args: unknown, options?: CallToolOptions): Promise<ToolResult>;
+  stats(): ToolCallStats;
+  /** Called whenever the list may have changed. Returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+const CANCEL = Symbol('cancelled');
+
+/** Settles with `CANCEL` as soon as `signal` aborts, else as `pending` does. */
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T | typeof CANCEL> {
+  return new Promise<T | typeof CANCEL>((resolve, reject) => {
+    const onAbort = () => resolve(CANCEL);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Creates an empty registry. */
+export function createToolRegistry(): ToolRegistry {
+  const sources: { source: ToolSource; unsubscribe: () => void }[] = [];
+  const listeners = new Set<() => void>();
+  let byName: Map<string, ToolEntry> | null = null;
+  let totalCalls = 0;
+  const callBreakdown: Record<string, number> = {};
+  const failureBreakdown: Record<string, number> = {};
+
+  const entries = (): Map<string, ToolEntry> => {
+    if (byName) return byName;
+    const merged = new Map<string, ToolEntry>();
+    for (const { source } of sources)
+      for (const entry of source.tools())
+        if (!merged.has(entry.descriptor.name)) merged.set(entry.descriptor.name, entry);
+    byName = merged;
+    return merged;
+  };
+  const changed = () => {
+    byName = null;
+    for (const listener of [...listeners]) listener();
+  };
+
+  const call = async (name: string, args: unknown, options?: CallToolOptions): Promise<ToolResult> => {
+    const entry = typeof name === 'string' ? entries().get(name) : undefined;
+    if (!entry) {
+      return {
+        success: false,
+        error: `Unknown tool "${String(name)}"; known tools: ${[...entries().keys()].join(', ')}`,
+        error_code: 'INVALID_INPUT',
+        field: 'name',
+      };
+    }
+    totalCalls++;
+    callBreakdown[name] = (callBreakdown[name] ?? 0) + 1;
+    const fail = (result: ToolFailure) => {
+      failureBreakdown[name] = (failureBreakdown[name] ?? 0) + 1;
+      return result;
+    };
+    const signal = options?.signal;
+    if (signal?.aborted) return fail(cancelled(signal));
+    const parsed = entry.validator.safeParse(args ?? {});
+    if (!parsed.success) return fail(invalidInput(parsed.error));
+    try {
+      const pending = entry.run(parsed.data, signal);
+      const result = signal ? await untilAborted(pending, signal) : await pending;
+      if (result === CANCEL) {
+        pending.catch(() => {}); // settles later, unobserved
+        return fail(cancelled(signal as AbortSignal));
+      }
+      return result.success ? result : fail(result);
+    } catch (error) {
+      return fail(signal?.aborted ? cancelled(signal) : toolFailure(error));
+    }
+  };
+
+  return {
+    addSource(source) {
+      const record = { source, unsubscribe: source.onChange(changed) };
+      sources.push(record);
+      changed();
+      return () => {
+        const index = sources.indexOf(record);
+        if (index < 0) return;
+        sources.splice(index, 1);
+        record.unsubscribe();
+        changed();
+      };
+    },
+    list: () => [...entries().values()].map((entry) => entry.descriptor),
+    names: () => [...entries().keys()],
+    has: (name) => entries().has(name),
+    call,
+    stats: () => ({
+      totalCalls,
+      callBreakdown: { ...callBreakdown },
+      failureBreakdown: { ...failureBreakdown },
+    }),
+    onChange(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+}
