@@ -282,6 +282,28 @@ function nestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
+/** `url` without what may be a secret: user, password, query and fragment. */
+export function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** Why a connection could not be made, in words: "connection refused: ws://host:port/path". */
+function connectFailure(error: unknown, url: string): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = safeUrl(url);
+  if (code === 'ECONNREFUSED') return `connection refused: ${where}`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host not found: ${where}`;
+  if (code === 'ETIMEDOUT') return `connection timed out: ${where}`;
+  if (code === 'ECONNRESET') return `connection reset: ${where}`;
+  const message = error === undefined ? 'socket error' : describe(error);
+  return `connection failed (${message}): ${where}`;
+}
+
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
   const message = (error as { message?: unknown } | null)?.message;
@@ -362,6 +384,8 @@ class SocketBackendImpl implements SocketBackend {
 
   private lastCheckAt: number | null = null;
   private lastSuccessAt: number | null = null;
+  /** When the machine last recorded an error (its `errorCount` grew). */
+  private lastErrorAt: number | null = null;
   private latencyMs: number | null = null;
   private counters = {
     connectAttempts: 0,
@@ -449,6 +473,8 @@ class SocketBackendImpl implements SocketBackend {
     this.current = this.actor.getSnapshot();
     this.actor.subscribe((snapshot) => {
       const changed = snapshot.value !== this.current.value;
+      if (snapshot.context.errorCount !== this.current.context.errorCount)
+        this.lastErrorAt = this.clock.now();
       this.current = snapshot;
       if (changed) this.lastCheckAt = this.clock.now();
       this.notify();
@@ -518,6 +544,7 @@ class SocketBackendImpl implements SocketBackend {
       lastCheckAt: this.iso(this.lastCheckAt),
       lastSuccessAt: this.iso(this.lastSuccessAt),
       lastError: context.lastError,
+      lastErrorAt: this.iso(this.lastErrorAt),
       latencyMs: this.latencyMs,
       critical: this.critical,
     };
@@ -604,10 +631,7 @@ class SocketBackendImpl implements SocketBackend {
         onAbort: null,
       };
       this.pending.set(id, request);
-      request.timer = this.clock.setTimeout(
-        () => this.settleRequest(request, new RequestTimeoutError(this.name, id, timeoutMs)),
-        timeoutMs,
-      );
+      request.timer = this.clock.setTimeout(() => this.timedOut(request, timeoutMs), timeoutMs);
       if (signal) {
         request.onAbort = () => this.settleRequest(request, signal.reason);
         signal.addEventListener('abort', request.onAbort, { once: true });
@@ -825,6 +849,26 @@ class SocketBackendImpl implements SocketBackend {
     this.resolveProbes();
   }
 
+  /**
+   * A request with no reply in time: a failure of this backend (a daemon that accepts and never
+   * answers is not healthy), recorded in its breaker and as its last error. An aborted request is not.
+   */
+  private timedOut(request: PendingRequest, timeoutMs: number): void {
+    if (this.pending.get(request.requestId) !== request) return;
+    const error = new RequestTimeoutError(this.name, request.requestId, timeoutMs);
+    this.settleRequest(request, error);
+    if (this.stopped) return;
+    this.actor.send({ type: 'ERROR', message: error.message });
+    // Only while CLOSED: a HALF_OPEN slot belongs to the probe connect.
+    if (this.breaker.state === 'CLOSED') this.breaker.execute(() => Promise.reject(error)).catch(noop);
+  }
+
+  /** A reply: the peer serves again, so earlier request timeouts stop counting. */
+  private replied(): void {
+    if (this.breaker.state === 'CLOSED' && this.breaker.actor.getSnapshot().context.consecutiveFailures > 0)
+      this.breaker.execute(noop).catch(noop);
+  }
+
   private settleRequest(request: PendingRequest, error: unknown, reply?: unknown): void {
     if (this.pending.get(request.requestId) !== request) return;
     this.pending.delete(request.requestId);
@@ -911,18 +955,25 @@ class SocketBackendImpl implements SocketBackend {
       pending?.resolve();
       this.actor.send({ type: 'OPENED' });
     };
+    let failure: string | null = null; // why the connection could not be made, for a close with no frame
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.detach(socket);
       this.socket = null;
       this.endConfirmation(event.code === 1006);
-      this.actor.send({ type: 'CLOSED', code: event.code, reason: event.reason ?? '' });
+      const reason = event.code === 1006 && failure !== null ? failure : (event.reason ?? '');
+      this.actor.send({ type: 'CLOSED', code: event.code, reason });
       this.failAttempt(new Error(`closed before open (code ${event.code})`));
     };
     socket.onerror = (event) => {
       if (this.socket !== socket) return;
-      const message = describe((event as { error?: unknown } | null)?.error ?? event);
-      this.actor.send({ type: 'ERROR', message: message === '[object Event]' ? 'socket error' : message });
+      const error = (event as { error?: unknown } | null)?.error;
+      const message = describe(error ?? event);
+      if (this.current.value === 'CONNECTING') failure = connectFailure(error, this.url);
+      this.actor.send({
+        type: 'ERROR',
+        message: failure ?? (message === '[object Event]' ? 'socket error' : message),
+      });
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
@@ -1030,6 +1081,7 @@ class SocketBackendImpl implements SocketBackend {
       const request = this.pending.get(requestId);
       if (request) {
         this.settleRequest(request, undefined, object);
+        this.replied();
         return;
       }
       this.counters.unmatchedReplies++;
