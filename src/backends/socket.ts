@@ -173,6 +173,15 @@ export interface SocketBackendStats {
   backoffHistory: number[];
 }
 
+/**
+ * What `send()` returns: resolves once written; `confirmed` resolves once the receiver confirmed it
+ * read the message (a ping sent after it was answered, or a clean closing handshake), and rejects when
+ * that can no longer happen in this process (`stop()`, a full queue). Without a confirmation mechanism
+ * (a browser socket with no `heartbeat.isPong`) `confirmed` resolves when written. "Delivered" means
+ * `confirmed`, never merely written.
+ */
+export type DeliveryPromise = Promise<void> & { readonly confirmed: Promise<void> };
+
 export interface SocketBackend extends Backend {
   readonly kind: 'websocket';
   readonly url: string;
@@ -188,7 +197,7 @@ export interface SocketBackend extends Backend {
    * `redeliverUnconfirmed` (default with `ws`): a written message the peer may not have read is
    * written again after an abnormal disconnect, so receivers must deduplicate (e.g. by message id).
    */
-  send(message: unknown): Promise<void>;
+  send(message: unknown): DeliveryPromise;
   /**
    * Sends `message` (given a `requestId` if it has none) and resolves with the reply carrying the
    * same `requestId`. Rejects with `RequestTimeoutError`, with `ConnectionLostError` at once when the
@@ -215,6 +224,8 @@ interface QueueEntry {
   writeNo: number;
   /** Where the entry is: waiting in the queue, written and kept until confirmed, or done. */
   where: 'queue' | 'unconfirmed' | 'done';
+  /** Settles the `confirmed` promise of a `send()` (null for requests, or once settled). */
+  settleConfirmed: ((error?: unknown) => void) | null;
 }
 
 /** A ping that, once answered, confirms every write up to `upTo`. */
@@ -518,7 +529,10 @@ class SocketBackendImpl implements SocketBackend {
     const stoppedError = new BackendStoppedError(this.name);
     const queued = this.queue;
     this.queue = [];
-    for (const entry of queued) entry.reject(stoppedError);
+    for (const entry of queued) {
+      entry.reject(stoppedError);
+      this.unconfirmable(entry, stoppedError);
+    }
     this.dropUnconfirmed();
     for (const request of [...this.pending.values()]) this.settleRequest(request, stoppedError);
     this.resolveProbes();
@@ -581,15 +595,28 @@ class SocketBackendImpl implements SocketBackend {
     };
   }
 
-  send(message: unknown): Promise<void> {
-    if (this.stopped) return Promise.reject(new BackendStoppedError(this.name));
+  send(message: unknown): DeliveryPromise {
+    const refused = (error: unknown): DeliveryPromise => {
+      const confirmed = Promise.reject(error);
+      confirmed.catch(noop);
+      return Object.assign(Promise.reject(error), { confirmed });
+    };
+    if (this.stopped) return refused(new BackendStoppedError(this.name));
     let data: string;
     try {
       data = this.serialize(message);
     } catch (error) {
-      return Promise.reject(error);
+      return refused(error);
     }
-    return new Promise<void>((resolve, reject) => this.enqueue(data, resolve, reject, null));
+    let settleConfirmed: (error?: unknown) => void = noop;
+    const confirmed = new Promise<void>((resolve, reject) => {
+      settleConfirmed = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    confirmed.catch(noop); // a caller that only awaits the write must not see an unhandled rejection
+    const written = new Promise<void>((resolve, reject) =>
+      this.enqueue(data, resolve, reject, null, settleConfirmed),
+    );
+    return Object.assign(written, { confirmed });
   }
 
   request<T = Record<string, unknown>>(
@@ -667,14 +694,26 @@ class SocketBackendImpl implements SocketBackend {
     resolve: () => void,
     reject: (error: unknown) => void,
     request: PendingRequest | null,
+    settleConfirmed: ((error?: unknown) => void) | null = null,
   ): void {
-    const entry: QueueEntry = { seq: this.seq++, data, resolve, reject, request, writeNo: 0, where: 'queue' };
+    const entry: QueueEntry = {
+      seq: this.seq++,
+      data,
+      resolve,
+      reject,
+      request,
+      writeNo: 0,
+      where: 'queue',
+      settleConfirmed,
+    };
     if (this.queue.length === 0 && this.isOpen() && this.canWrite()) {
       this.write(entry);
       return;
     }
     if (this.queue.length >= this.queueLimit) {
-      reject(new QueueFullError(this.name, this.queueLimit));
+      const error = new QueueFullError(this.name, this.queueLimit);
+      reject(error);
+      this.unconfirmable(entry, error);
       return;
     }
     if (request) request.entry = entry;
@@ -721,6 +760,24 @@ class SocketBackendImpl implements SocketBackend {
   private written(entry: QueueEntry): void {
     this.counters.messagesSent++;
     entry.resolve();
+    // Not kept for confirmation (no way to confirm on this connection): written is all we will know.
+    if (entry.where === 'done') this.confirmedRead(entry);
+  }
+
+  /** The receiver read `entry`: its `confirmed` promise resolves. */
+  private confirmedRead(entry: QueueEntry): void {
+    entry.where = 'done';
+    const settle = entry.settleConfirmed;
+    entry.settleConfirmed = null;
+    settle?.();
+  }
+
+  /** `entry` will never be confirmed in this process: its `confirmed` promise rejects. */
+  private unconfirmable(entry: QueueEntry, error: unknown): void {
+    entry.where = 'done';
+    const settle = entry.settleConfirmed;
+    entry.settleConfirmed = null;
+    settle?.(error);
   }
 
   /** A write that failed (the socket closed under it) goes back into the queue, in its original order. */
@@ -732,7 +789,9 @@ class SocketBackendImpl implements SocketBackend {
     }
     entry.where = 'queue';
     if (this.stopped) {
-      entry.reject(new BackendStoppedError(this.name));
+      const error = new BackendStoppedError(this.name);
+      entry.reject(error);
+      this.unconfirmable(entry, error);
       return;
     }
     if (entry.request && !this.pending.has(entry.request.requestId)) return;
@@ -806,7 +865,7 @@ class SocketBackendImpl implements SocketBackend {
     if (upTo === 0) return;
     let count = 0;
     while (count < this.unconfirmed.length && (this.unconfirmed[count] as QueueEntry).writeNo <= upTo) {
-      (this.unconfirmed[count] as QueueEntry).where = 'done';
+      this.confirmedRead(this.unconfirmed[count] as QueueEntry);
       count++;
     }
     if (count === 0) return;
@@ -826,8 +885,14 @@ class SocketBackendImpl implements SocketBackend {
     this.marks = [];
     const unconfirmed = this.unconfirmed;
     this.unconfirmed = [];
-    if (!redeliver || this.stopped || unconfirmed.length === 0) {
-      for (const entry of unconfirmed) entry.where = 'done';
+    if (this.stopped) {
+      // Stopped before the peer confirmed them: not delivered (a durable outbox resends them next start).
+      const error = new BackendStoppedError(this.name);
+      for (const entry of unconfirmed) this.unconfirmable(entry, error);
+      return;
+    }
+    if (!redeliver || unconfirmed.length === 0) {
+      for (const entry of unconfirmed) this.confirmedRead(entry);
       return;
     }
     for (const entry of unconfirmed) entry.where = 'queue';
