@@ -211,6 +211,8 @@ export interface SocketBackend extends Backend {
   onMessage(listener: (message: Record<string, unknown>) => void): () => void;
   /** Leaves SUSPENDED (e.g. after a policy close, once credentials are fixed) or skips the pending backoff. */
   reconnect(): void;
+  /** Shows `message` as this backend's `lastError` (e.g. its outbox quarantined damaged records). */
+  reportProblem(message: string): void;
   stats(): SocketBackendStats;
 }
 
@@ -518,6 +520,10 @@ class SocketBackendImpl implements SocketBackend {
 
   reconnect(): void {
     if (!this.stopped) this.actor.send({ type: 'RESUME' });
+  }
+
+  reportProblem(message: string): void {
+    if (!this.stopped) this.actor.send({ type: 'ERROR', message });
   }
 
   async stop(): Promise<void> {

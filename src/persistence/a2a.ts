@@ -43,14 +43,17 @@ export function followDelivery(
 /**
  * Hands every message the outbox still holds to `send` (the a2a socket backend's `send`), oldest
  * first, and follows each to delivery. Call before anything else is sent on that socket, so that the
- * replayed messages keep their place ahead of new ones.
+ * replayed messages keep their place ahead of new ones. `onProblem` hears what the outbox found wrong
+ * when it was opened (quarantined records): the bridge shows it as the a2a backend's `lastError`.
  */
 export function replayOutbox(
   outbox: A2AOutbox,
   send: (envelope: Record<string, unknown>) => Promise<void> & { readonly confirmed?: Promise<unknown> },
   ledger?: A2ALedger,
   onError?: (error: unknown) => void,
+  onProblem?: (message: string) => void,
 ): OutboxMessage[] {
+  for (const problem of outbox.problems ?? []) onProblem?.(problem);
   const pending = outbox.pending();
   for (const message of pending) {
     const delivery = send(message.envelope);

@@ -38,6 +38,8 @@ export interface A2AOutbox {
   pending(): OutboxMessage[];
   /** Closes the underlying file; later records are ignored. */
   close(): void;
+  /** Problems found when it was opened (damaged records quarantined, a failed compaction), to report. */
+  readonly problems?: readonly string[];
 }
 
 /** What `createBridge` persists, when given. */
