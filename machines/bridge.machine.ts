@@ -22,6 +22,8 @@ export interface BackendHealth {
   lastCheckAt: string | null;
   lastSuccessAt: string | null;
   lastError: string | null;
+  /** When `lastError` happened (ISO), or null: compare with `lastSuccessAt` to tell a past error from a current one. */
+  lastErrorAt?: string | null;
   latencyMs: number | null;
   critical: boolean;
 }

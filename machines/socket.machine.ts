@@ -27,6 +27,8 @@ export interface SocketContext extends SocketMachineInput {
   /** Delay of the reconnect being waited for. */
   nextDelayMs: number;
   lastError: string | null;
+  /** Errors recorded so far: the runtime stamps `lastErrorAt` whenever it grows. */
+  errorCount: number;
   /** Code of the last close frame seen, or null. */
   closeCode: number | null;
   /** Why the machine is SUSPENDED: its breaker is OPEN, or the server closed with a policy code. */
@@ -119,14 +121,22 @@ export const socketMachine = setup({
     }),
     resetBackoff: assign({ attempt: 0 }),
     markConnected: assign({ hasConnected: true, closeCode: null, awaitingPong: false }),
-    recordClose: assign(({ event }) => {
+    recordClose: assign(({ context, event }) => {
       assertEvent(event, 'CLOSED');
       return {
         closeCode: event.code,
-        lastError: `closed with code ${event.code}${event.reason ? `: ${event.reason}` : ''}`,
+        // 1006 is no close frame at all: the runtime's reason (e.g. "connection refused: <url>") says more.
+        lastError:
+          event.code === 1006 && event.reason
+            ? event.reason
+            : `closed with code ${event.code}${event.reason ? `: ${event.reason}` : ''}`,
+        errorCount: context.errorCount + 1,
       };
     }),
-    recordError: assign({ lastError: (_, params: { message: string }) => params.message }),
+    recordError: assign({
+      lastError: (_, params: { message: string }) => params.message,
+      errorCount: ({ context }) => context.errorCount + 1,
+    }),
     suspend: assign({
       suspendedBy: (_, params: { by: 'breaker' | 'policy' }) => params.by,
     }),
@@ -156,6 +166,7 @@ export const socketMachine = setup({
     maxAttempt: backoffExponentCap(input.baseDelayMs, input.maxDelayMs),
     nextDelayMs: 0,
     lastError: null,
+    errorCount: 0,
     closeCode: null,
     suspendedBy: null,
     hasConnected: false,
@@ -207,6 +218,11 @@ export const socketMachine = setup({
           actions: { type: 'recordError', params: { message: 'heartbeat timeout: peer silent' } },
         },
         CLOSED: closedWhileOpenOrOpening,
+        // Requests kept timing out on an open connection: the peer is up but not serving.
+        BREAKER_OPEN: {
+          target: 'SUSPENDED',
+          actions: { type: 'suspend', params: { by: 'breaker' } },
+        },
       },
     },
     RECONNECTING: {

@@ -172,6 +172,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let successes = 0;
   let skipped = 0;
   let inFlight = 0;
+  /** Calls in flight by tool name, so that a stuck drain says which tools are stuck. */
+  const inFlightByTool = new Map<string, number>();
+  const track = (name: string, delta: number) =>
+    inFlightByTool.set(name, (inFlightByTool.get(name) ?? 0) + delta);
   const MAX_IN_FLIGHT = 5_000;
 
   const callArgs = (): [string, unknown] => {
@@ -201,10 +205,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     calls++;
     inFlight++;
+    track(name, 1);
     const started = performance.now();
     bridge.callTool(name, args).then(
       (result: ToolResult) => {
         inFlight--;
+        track(name, -1);
         histogram.add(performance.now() - started);
         if (result.success) {
           successes++;
@@ -220,6 +226,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       },
       (error: unknown) => {
         inFlight--;
+        track(name, -1);
         errors.REJECTED = (errors.REJECTED ?? 0) + 1;
         log(`callTool rejected: ${String(error)}`);
       },
@@ -344,7 +351,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   if (heapGrowthMb > heapBoundMb)
     problems.push(`heap grew ${heapGrowthMb.toFixed(1)} MiB (bound ${heapBoundMb} MiB)`);
   if (errors.REJECTED) problems.push(`${errors.REJECTED} callTool promises rejected`);
-  if (inFlight > 0) problems.push(`${inFlight} calls still in flight after the drain`);
+  if (inFlight > 0) {
+    const stuck = [...inFlightByTool]
+      .filter(([, count]) => count > 0)
+      .map(([tool, count]) => `${tool} ${count}`);
+    problems.push(`${inFlight} calls still in flight after the drain (${stuck.join(', ')})`);
+  }
 
   await bridge.stop();
   await lab.stop();

@@ -4,13 +4,16 @@
  * once the router is back: each exactly once, in order. The bridge runs under `node --import tsx`
  * (not tsx's CLI, which would put the bridge in a grandchild that a SIGKILL of its parent leaves alive).
  */
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, test } from 'vitest';
+import { WebSocketServer } from 'ws';
 import type { WebSocketLike } from '../src/backends/socket.js';
 import { createBridge } from '../src/bridge/create-bridge.js';
 import { createManualClock } from '../src/clock.js';
@@ -42,7 +45,7 @@ interface RunningBridge {
   stderr: () => string;
 }
 
-async function spawnBridge(lab: Lab, dataDir: string): Promise<RunningBridge> {
+async function spawnBridge(lab: Pick<Lab, 'urls'>, dataDir: string): Promise<RunningBridge> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: ['--import', 'tsx', 'src/cli.ts', 'serve', '--data-dir', dataDir],
@@ -157,6 +160,80 @@ describe('restart', () => {
     );
     expect(second.stderr()).not.toContain('cannot save');
   });
+});
+
+/** A port nothing listens on yet. */
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function killBridge(bridge: RunningBridge): Promise<void> {
+  const pid = bridge.transport.pid;
+  expect(pid).toBeTypeOf('number');
+  const exited = new Promise<void>((resolve) => {
+    bridge.transport.onclose = () => resolve();
+  });
+  process.kill(pid as number, 'SIGKILL');
+  await exited;
+}
+
+test('A2A messages written to a router that never read them are resent after a SIGKILL: delivered means confirmed', {
+  timeout: 60_000,
+}, async () => {
+  const lab = await startLab({ wsPort: 0, httpPort: 0, controlPort: 0 });
+  cleanups.push(() => lab.stop());
+  const dataDir = tempDir();
+  const port = await freePort();
+  const first = await spawnBridge({ urls: { ...lab.urls, a2a: `ws://127.0.0.1:${port}/a2a` } }, dataDir);
+  const ids: string[] = [];
+  for (let n = 0; n < N; n++) {
+    const answer = await callTool(first.client, 'send_a2a_message', {
+      to_agent: 'agent-7',
+      message_type: 'task_update',
+      content: { n },
+    });
+    expect(answer, `message ${n}`).toMatchObject({ success: true, queued: true, durable: true });
+    ids.push(answer.message_id as string);
+  }
+
+  // The router comes back but never reads: its TCP sockets are paused, so no ping sent after the
+  // messages is answered and nothing confirms them. The bridge writes them all (its queue drains).
+  const stalled = new WebSocketServer({ host: '127.0.0.1', port });
+  const raw: net.Socket[] = [];
+  stalled.on('connection', (_ws, request) => {
+    request.socket.pause();
+    raw.push(request.socket);
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of raw) socket.destroy();
+        stalled.close(() => resolve());
+      }),
+  );
+  await once(stalled, 'listening');
+  await until('the queued messages written to the stalled router', async () => {
+    const status = await callTool(first.client, 'reliability_get_status', {});
+    const queues = status.queues as Record<string, number> | undefined;
+    return raw.length > 0 && queues?.a2a === 0 ? true : undefined;
+  });
+
+  await killBridge(first);
+  // Written, never confirmed: all still pending on disk.
+  expect(readOutboxLog(join(dataDir, OUTBOX_FILE_NAME)).map((m) => m.id)).toEqual(ids);
+  for (const socket of raw) socket.destroy(); // what the router never read is gone
+
+  const second = await spawnBridge(lab, dataDir);
+  const received = await lab.a2a.waitForCount(N, 30_000);
+  expect(received.map((m) => m.message_id)).toEqual(ids);
+  await until('outbox compacted', () =>
+    statSync(join(dataDir, OUTBOX_FILE_NAME)).size === 0 ? true : undefined,
+  );
+  expect(second.stderr()).not.toContain('cannot save');
 });
 
 /** A WebSocket that never connects, counting how many were made. */

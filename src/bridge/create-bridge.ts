@@ -94,7 +94,13 @@ export function createBridge(config: BridgeConfig & { persistence?: BridgePersis
   const a2aSocket = backends.get('a2a');
   if (persistence?.outbox && a2aSocket?.kind === 'websocket') {
     const socket = a2aSocket as SocketBackend;
-    replayOutbox(persistence.outbox, (envelope) => socket.send(envelope), a2a, persistError('a2a delivery'));
+    replayOutbox(
+      persistence.outbox,
+      (envelope) => socket.send(envelope),
+      a2a,
+      persistError('a2a delivery'),
+      (problem) => socket.reportProblem(problem),
+    );
   }
 
   const orchestrator = createOrchestrator({

@@ -198,6 +198,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     status503: 0,
     resets: 0,
     hung: 0,
+    aborted: 0,
   };
   const controlStats = { requests: 0, unauthorized: 0, forbidden: 0 };
   const timers = new Set<NodeJS.Timeout>();
@@ -227,7 +228,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     timers.add(timer);
   };
 
+  /** Sockets the lab itself reset ("down"): their unanswered requests were not aborted by the client. */
+  const resetByLab = new WeakSet<Socket>();
   const resetSocket = (socket: Socket) => {
+    resetByLab.add(socket);
     if (socket.destroyed) return;
     // An RST, as from a crashed process; resetAndDestroy needs a connected TCP handle.
     try {
@@ -475,6 +479,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       resetSocket(req.socket);
       return;
     }
+    // The client went away before its answer (a cancelled call): counted, so a test can see it.
+    res.once('close', () => {
+      if (!res.writableFinished && !stopped && !resetByLab.has(req.socket)) httpStats.aborted++;
+    });
     const forbidden = checkHostAndOrigin(req, host, ports.http);
     if (forbidden) {
       httpStats.clientErrors++;

@@ -100,6 +100,8 @@ export interface HttpStats {
   resets: number;
   /** Requests left unanswered while silent. */
   hung: number;
+  /** Requests whose client disconnected before the answer (a cancelled or timed-out call). */
+  aborted: number;
 }
 
 export interface LabStats {

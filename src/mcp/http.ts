@@ -3,6 +3,10 @@
  * on a `node:http` server bound to a loopback address. Every request is checked first: a `Host` other
  * than the bound host:port or a non-loopback `Origin` is refused with 403 (DNS-rebinding and
  * cross-site protection), before any MCP processing.
+ *
+ * Sessions are bounded: one idle (no request in progress) for `sessionIdleTimeoutMs` is closed, and
+ * past `maxSessions` an `initialize` is answered 503 with `Retry-After`. Slow clients cannot hold
+ * sockets: `headersTimeoutMs` and `requestTimeoutMs` are node:http's own limits.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -11,6 +15,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Bridge } from '../bridge/types.js';
+import { type Clock, systemClock } from '../clock.js';
 import { METRICS_PATH, PROMETHEUS_CONTENT_TYPE, prometheusText } from '../telemetry/prometheus.js';
 import { createMcpServer, MCP_SURFACE, type McpServerOptions } from './server.js';
 
@@ -27,6 +32,24 @@ export interface McpHttpOptions extends Omit<McpServerOptions, 'surface'> {
   allowedOrigins?: string[];
   /** Surface name for `bridge.setSurface` while listening. Default 'mcp'; `false` leaves it alone. */
   surface?: string | false;
+  /**
+   * Most MCP sessions open at once. Past it, `initialize` is answered 503 with `Retry-After`
+   * (`retryAfterSeconds`). Each session holds an `McpServer` (~60 KiB). Default 1 000.
+   */
+  maxSessions?: number;
+  /** A session with no request in progress for this long is closed (its id then gets 404). Default 600 000 (10 min). */
+  sessionIdleTimeoutMs?: number;
+  /** `Retry-After` of the 503 answered at the session cap, in seconds. Default 30. */
+  retryAfterSeconds?: number;
+  /** Time allowed to receive a request's headers (node:http `headersTimeout`). Default 10 000 ms. */
+  headersTimeoutMs?: number;
+  /**
+   * Time allowed to receive a whole request, body included (node:http `requestTimeout`); responses
+   * (the SSE stream of a GET) are not limited. Default 30 000 ms.
+   */
+  requestTimeoutMs?: number;
+  /** Times the idle timeout. Default `systemClock`. */
+  clock?: Clock;
 }
 
 export interface McpHttpServer {
@@ -36,6 +59,11 @@ export interface McpHttpServer {
   readonly port: number;
   /** Open MCP sessions. */
   sessions(): number;
+  /**
+   * Sessions closed for being idle and `initialize` calls refused at the cap (since start), and the
+   * session requests in progress now (open SSE streams included).
+   */
+  sessionStats(): { idleClosed: number; refused: number; activeRequests: number };
   /** Closes every session and the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
@@ -96,6 +124,15 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 interface Session {
   server: McpServer;
   transport: StreamableHTTPServerTransport;
+  /** Requests in progress (an open SSE stream counts): the idle timer runs only at 0. */
+  active: number;
+  idleTimer: unknown;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`MCP HTTP: ${name} must be > 0`);
+  return value;
 }
 
 /**
@@ -113,8 +150,40 @@ export async function startMcpHttpServer(
     );
   }
   const extraOrigins = options.allowedOrigins ?? [];
+  const clock = options.clock ?? systemClock;
+  const maxSessions = positive('maxSessions', options.maxSessions, 1_000);
+  const idleMs = positive('sessionIdleTimeoutMs', options.sessionIdleTimeoutMs, 600_000);
+  const retryAfter = String(Math.ceil(positive('retryAfterSeconds', options.retryAfterSeconds, 30)));
   const sessions = new Map<string, Session>();
+  const stats = { idleClosed: 0, refused: 0 };
+  /** `initialize` calls in progress: they count against the cap before their session exists. */
+  let opening = 0;
   let hostHeaders = new Set<string>();
+
+  const closeSession = (id: string, session: Session) => {
+    if (sessions.get(id) !== session) return;
+    sessions.delete(id);
+    clock.clearTimeout(session.idleTimer);
+    session.server.close().catch(() => {});
+  };
+  const idleFrom = (id: string, session: Session) => {
+    clock.clearTimeout(session.idleTimer);
+    session.idleTimer = clock.setTimeout(() => {
+      if (session.active > 0) return;
+      stats.idleClosed++;
+      closeSession(id, session);
+    }, idleMs);
+  };
+  /** Marks `session` busy until `res` closes; then its idle timer starts again. */
+  const busy = (id: string, session: Session, res: http.ServerResponse) => {
+    session.active++;
+    clock.clearTimeout(session.idleTimer);
+    session.idleTimer = null;
+    res.once('close', () => {
+      session.active--;
+      if (session.active === 0 && sessions.get(id) === session) idleFrom(id, session);
+    });
+  };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const hostHeader = (req.headers.host ?? '').toLowerCase();
@@ -156,6 +225,7 @@ export async function startMcpHttpServer(
         sendJsonRpcError(res, 404, 'Session not found');
         return;
       }
+      busy(sessionId, session, res);
       await session.transport.handleRequest(req, res, body);
       return;
     }
@@ -163,25 +233,58 @@ export async function startMcpHttpServer(
       sendJsonRpcError(res, 400, 'Bad request: no valid session id (send initialize first)');
       return;
     }
-    const server = createMcpServer(bridge, { ...options, surface: false });
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, { server, transport });
-      },
-    });
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
-    };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    if (sessions.size + opening >= maxSessions) {
+      stats.refused++;
+      if (!res.headersSent) res.setHeader('retry-after', retryAfter);
+      sendJsonRpcError(res, 503, `Service unavailable: ${maxSessions} MCP sessions open; retry later`);
+      return;
+    }
+    opening++;
+    try {
+      const server = createMcpServer(bridge, { ...options, surface: false });
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => {
+          const session: Session = { server, transport, active: 0, idleTimer: null };
+          sessions.set(id, session);
+          busy(id, session, res);
+        },
+      });
+      transport.onclose = () => {
+        const id = transport.sessionId;
+        const session = id === undefined ? undefined : sessions.get(id);
+        if (id !== undefined && session) {
+          sessions.delete(id);
+          clock.clearTimeout(session.idleTimer);
+        }
+      };
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      opening--;
+    }
   };
 
-  const httpServer = http.createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      sendJsonRpcError(res, 500, `Internal error: ${error instanceof Error ? error.message : String(error)}`);
-    });
-  });
+  const httpServer = http.createServer(
+    {
+      headersTimeout: positive('headersTimeoutMs', options.headersTimeoutMs, 10_000),
+      requestTimeout: positive('requestTimeoutMs', options.requestTimeoutMs, 30_000),
+      // How often node:http enforces the two limits above (its default is 30 s).
+      connectionsCheckingInterval: Math.min(
+        1_000,
+        positive('headersTimeoutMs', options.headersTimeoutMs, 10_000),
+      ),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        sendJsonRpcError(
+          res,
+          500,
+          `Internal error: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+    },
+  );
 
   const port = await new Promise<number>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -200,11 +303,16 @@ export async function startMcpHttpServer(
     host,
     port,
     sessions: () => sessions.size,
+    sessionStats: () => ({
+      ...stats,
+      activeRequests: [...sessions.values()].reduce((sum, session) => sum + session.active, 0),
+    }),
     close() {
       closing ??= (async () => {
         if (surface !== false) bridge.setSurface(surface, false);
         const open = [...sessions.values()];
         sessions.clear();
+        for (const session of open) clock.clearTimeout(session.idleTimer);
         await Promise.allSettled(open.map((session) => session.server.close()));
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());

@@ -15,14 +15,18 @@ export function outboxOf(ledger: A2ALedger): A2AOutbox | undefined {
   return (ledger as Partial<DurableA2ALedger>).outbox;
 }
 
-/** Records `delivered` in the outbox once `delivery` (the socket write) resolves; a failure leaves it pending. */
+/**
+ * Records `delivered` in the outbox once the receiver confirmed the message: `delivery.confirmed` when
+ * `delivery` is a socket backend's `send()` result (written is not delivered: a crash before the
+ * receiver read it must resend it), else `delivery` itself. A failure leaves it pending.
+ */
 export function followDelivery(
   outbox: A2AOutbox,
   id: string,
-  delivery: Promise<unknown>,
+  delivery: Promise<unknown> & { readonly confirmed?: Promise<unknown> },
   onError?: (error: unknown) => void,
 ): void {
-  delivery.then(
+  (delivery.confirmed ?? delivery).then(
     () => {
       try {
         outbox.delivered(id);
@@ -31,7 +35,7 @@ export function followDelivery(
       }
     },
     () => {
-      // Not written (the backend stopped, the queue was full): still pending, resent on the next start.
+      // Not confirmed (the backend stopped, the queue was full): still pending, resent on the next start.
     },
   );
 }
@@ -39,14 +43,17 @@ export function followDelivery(
 /**
  * Hands every message the outbox still holds to `send` (the a2a socket backend's `send`), oldest
  * first, and follows each to delivery. Call before anything else is sent on that socket, so that the
- * replayed messages keep their place ahead of new ones.
+ * replayed messages keep their place ahead of new ones. `onProblem` hears what the outbox found wrong
+ * when it was opened (quarantined records): the bridge shows it as the a2a backend's `lastError`.
  */
 export function replayOutbox(
   outbox: A2AOutbox,
-  send: (envelope: Record<string, unknown>) => Promise<void>,
+  send: (envelope: Record<string, unknown>) => Promise<void> & { readonly confirmed?: Promise<unknown> },
   ledger?: A2ALedger,
   onError?: (error: unknown) => void,
+  onProblem?: (message: string) => void,
 ): OutboxMessage[] {
+  for (const problem of outbox.problems ?? []) onProblem?.(problem);
   const pending = outbox.pending();
   for (const message of pending) {
     const delivery = send(message.envelope);

@@ -27,17 +27,19 @@ export interface OutboxMessage {
 
 /**
  * A durable record of A2A messages accepted while the router was unreachable: `accept` is on disk
- * before it returns; `delivered` is recorded once the message was written to the socket.
+ * before it returns; `delivered` is recorded once the receiver confirmed it read the message.
  */
 export interface A2AOutbox {
   /** Records the message as accepted, synced to disk before returning. Throws when it cannot. */
   accept(message: OutboxMessage): void;
-  /** Records the message as delivered (written to the router's socket). */
+  /** Records the message as delivered (confirmed read by the router, not merely written). */
   delivered(id: string): void;
   /** Accepted and not delivered, oldest first. */
   pending(): OutboxMessage[];
   /** Closes the underlying file; later records are ignored. */
   close(): void;
+  /** Problems found when it was opened (damaged records quarantined, a failed compaction), to report. */
+  readonly problems?: readonly string[];
 }
 
 /** What `createBridge` persists, when given. */

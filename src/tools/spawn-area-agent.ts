@@ -4,7 +4,7 @@ import { ToolExecutionError } from './errors.js';
 import { requestId } from './ids.js';
 import type { ToolDefinition } from './types.js';
 
-/** Time the agent daemon has to answer. */
+/** Time the agent daemon has to answer by default: the bridge's `agents` backend `requestTimeoutMs`, which the tool uses. */
 export const SPAWN_TIMEOUT_MS = 10_000;
 
 export const spawnAreaAgentInput = z.object({
@@ -49,10 +49,7 @@ export function spawnAreaAgentTool(
       assertAvailable(socket, clock.now());
       const reply = await socket.request<SpawnReply>(
         { requestId: requestId('agent', clock.now(), random), action: 'spawn', ...args },
-        {
-          timeoutMs: options.timeoutMs ?? SPAWN_TIMEOUT_MS,
-          signal,
-        },
+        { ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), signal },
       );
       if (reply.success === false) throw new ToolExecutionError(reply.error ?? 'spawn failed');
       return {

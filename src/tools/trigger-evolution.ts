@@ -4,7 +4,7 @@ import { ToolExecutionError } from './errors.js';
 import { requestId } from './ids.js';
 import type { ToolDefinition } from './types.js';
 
-/** Time the evolution daemon has to answer. */
+/** Time the evolution daemon has to answer by default: the bridge's `evolution` backend `requestTimeoutMs`, which the tool uses. */
 export const EVOLUTION_TIMEOUT_MS = 60_000;
 
 export const triggerEvolutionInput = z.object({
@@ -46,10 +46,7 @@ export function triggerEvolutionTool(
       assertAvailable(socket, clock.now());
       const reply = await socket.request<EvolutionReply>(
         { requestId: requestId('evo', clock.now(), random), action: 'evolve', ...args },
-        {
-          timeoutMs: options.timeoutMs ?? EVOLUTION_TIMEOUT_MS,
-          signal,
-        },
+        { ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), signal },
       );
       if (reply.success === false) throw new ToolExecutionError(reply.error ?? 'evolution failed');
       return {
