@@ -23,6 +23,7 @@ import Opossum10 from 'opossum10';
 import { createManualClock } from '../src/clock.js';
 import { createCircuitBreaker } from '../src/reliability/breaker.js';
 import { retry } from '../src/reliability/retry.js';
+import { runBreakerHeapBench } from './breaker-heap.js';
 import { formatTable, gc, heapUsed } from './table.js';
 
 const ROUNDS = 9;
@@ -235,6 +236,7 @@ async function heapGrowth(): Promise<void> {
 export async function runBreakerBench(): Promise<void> {
   await throughput();
   await heapPerBreaker();
+  await runBreakerHeapBench();
   await heapGrowth();
 }
 

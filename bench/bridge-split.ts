@@ -80,6 +80,7 @@ export async function runBridgeSplit(): Promise<void> {
   const timed = hub.timeAttempts('lmStudio', 'sendLLMPrompt', value);
   const backend = createHttpBackend({ name: 'split', baseUrl: BASE, fetch: fakeFetch, logger: quiet });
   backend.start();
+  const shared = new AbortController().signal;
   const retryOptions = {
     operation: 'sendLLMPrompt',
     metrics,
@@ -102,18 +103,18 @@ export async function runBridgeSplit(): Promise<void> {
       name: 'retry, nested budget view',
       run: () => retry(value, { ...retryOptions, budget: nestedRetryBudget(budget) }),
     },
-    { name: 'telemetry: timeAttempts wrapper', run: () => timed(0, new AbortController().signal) },
+    { name: 'telemetry: timeAttempts wrapper', run: () => timed(0, shared) },
     {
       name: 'transport: backend.requestJson (retry + breaker + fetch + JSON)',
       run: () =>
         backend.requestJson('/chat/completions', { json: { model: 'local' }, operation: 'sendLLMPrompt' }),
     },
     {
-      name: 'transport pieces: 2 × new AbortController()',
-      run: async () => [new AbortController(), new AbortController()],
+      name: 'transport piece: new AbortController().signal (2 per request)',
+      run: async () => new AbortController().signal,
     },
     {
-      name: 'transport pieces: new Headers + 2 set',
+      name: 'transport piece: new Headers(init) + set (3 Headers per request)',
       run: async () => {
         const headers = new Headers({ 'content-type': 'application/json' });
         headers.set('accept', 'application/json');
@@ -121,8 +122,23 @@ export async function runBridgeSplit(): Promise<void> {
       },
     },
     {
-      name: 'transport pieces: setTimeout + clearTimeout',
+      name: 'transport piece: add + remove an abort listener',
+      run: async () => {
+        shared.addEventListener('abort', value, { once: true });
+        shared.removeEventListener('abort', value);
+      },
+    },
+    {
+      name: 'transport piece: clock setTimeout + clearTimeout',
       run: async () => clearTimeout(setTimeout(value, 30_000)),
+    },
+    {
+      name: 'transport piece: http machine send(CALL_SUCCEEDED)',
+      run: async () => backend.actor.send({ type: 'CALL_SUCCEEDED', latencyMs: 1 }),
+    },
+    {
+      name: 'availability piece: new Date().toISOString() (2 per status())',
+      run: async () => new Date().toISOString(),
     },
     { name: 'direct fetch + JSON (the call itself)', run: direct },
     { name: 'bridge.callTool (whole path)', run: viaBridge },

@@ -12,6 +12,8 @@ import { formatTable } from './table.js';
 /** Simulated seconds of calling per run (100 callers × 10 calls/s). */
 const SECONDS = 15;
 const CAPACITY = 500;
+/** Scenario D must outlast the breakers' 30 s reset timeout to show when their probes arrive. */
+const HERD_SECONDS = 40;
 
 interface Row {
   label: string;
@@ -174,11 +176,10 @@ async function scenarioD(): Promise<void> {
   const rows: string[][] = [];
   const labels: Array<[StormStrategy, string]> = [
     ['ours', 'ours (bridge LLM path defaults)'],
-    ['naive', 'naive retry (3 retries, no breaker)'],
     ['cockatiel', 'cockatiel wrap(retry 3, breaker 5)'],
   ];
   for (const [strategy, label] of labels) {
-    const r = await runStorm({ strategy, failureRate: 1, perCaller: true, seconds: SECONDS });
+    const r = await runStorm({ strategy, failureRate: 1, perCaller: true, seconds: HERD_SECONDS });
     const after = r.afterTrip;
     rows.push([
       label,
@@ -193,7 +194,7 @@ async function scenarioD(): Promise<void> {
   }
   console.log(
     formatTable(
-      `D: dead backend — 100 bridges (one breaker each) × 1 caller × 10 calls/s × ${SECONDS} s`,
+      `D: dead backend — 100 bridges (one breaker each) × 1 caller × 10 calls/s × ${HERD_SECONDS} s (past the 30 s reset timeout; naive: see C)`,
       [
         'strategy',
         'logical calls',
