@@ -1,5 +1,6 @@
 /*
- * Breaker and retry benchmark: our breaker beside cockatiel and opossum in one process, ns per
+ * Breaker and retry benchmark: our breaker beside cockatiel (3 and 4) and opossum (9 and 10) in one
+ * process (the current majors under npm aliases: they declare Node ≥ 22 and run on Node 20), ns per
  * awaited call and the ratio to a bare `await fn()`, OPEN fast-fail, heap per breaker, and heap growth
  * over a million calls. Every number printed is measured by this run. Alone: `npx tsx --expose-gc bench/breaker.ts`.
  */
@@ -12,10 +13,17 @@ import {
   handleAll,
   wrap,
 } from 'cockatiel';
+import {
+  ConsecutiveBreaker as ConsecutiveBreaker4,
+  circuitBreaker as circuitBreaker4,
+  handleAll as handleAll4,
+} from 'cockatiel4';
 import Opossum from 'opossum';
+import Opossum10 from 'opossum10';
 import { createManualClock } from '../src/clock.js';
 import { createCircuitBreaker } from '../src/reliability/breaker.js';
 import { retry } from '../src/reliability/retry.js';
+import { runBreakerHeapBench } from './breaker-heap.js';
 import { formatTable, gc, heapUsed } from './table.js';
 
 const ROUNDS = 9;
@@ -54,6 +62,11 @@ async function throughput(): Promise<void> {
   const ours = createCircuitBreaker({ name: 'bench' });
   const cockatiel = circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) });
   const opossum = new Opossum(value, { timeout: false, resetTimeout: 30_000 });
+  const cockatiel4 = circuitBreaker4(handleAll4, {
+    halfOpenAfter: 30_000,
+    breaker: new ConsecutiveBreaker4(5),
+  });
+  const opossum10 = new Opossum10(value, { timeout: false, resetTimeout: 30_000 });
   const oursForRetry = createCircuitBreaker({ name: 'bench-retry' });
   const cockatielRetryBreaker = wrap(
     cockatielRetry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
@@ -67,6 +80,19 @@ async function throughput(): Promise<void> {
     breaker: new ConsecutiveBreaker(1),
   });
   await openCockatiel.execute(failing).catch(() => {});
+  const openCockatiel4 = circuitBreaker4(handleAll4, {
+    halfOpenAfter: 30_000,
+    breaker: new ConsecutiveBreaker4(1),
+  });
+  await openCockatiel4.execute(failing).catch(() => {});
+  const openOpossum10 = new Opossum10(failing, {
+    timeout: false,
+    resetTimeout: 30_000,
+    volumeThreshold: 0,
+    errorThresholdPercentage: 1,
+  });
+  await openOpossum10.fire().catch(() => {});
+  openOpossum10.on('reject', () => {});
   const openOpossum = new Opossum(failing, {
     timeout: false,
     resetTimeout: 30_000,
@@ -74,20 +100,25 @@ async function throughput(): Promise<void> {
     errorThresholdPercentage: 1,
   });
   await openOpossum.fire().catch(() => {});
-  if (openOurs.state !== 'OPEN' || !openOpossum.opened) throw new Error('bench setup: breakers did not open');
+  if (openOurs.state !== 'OPEN' || !openOpossum.opened || !openOpossum10.opened)
+    throw new Error('bench setup: breakers did not open');
   openOpossum.on('reject', () => {});
   const swallow = (p: Promise<unknown>) => p.catch(() => undefined);
 
   const cases: Case[] = [
     { name: 'bare await fn()', run: () => value() },
     { name: 'mcp-lifeline breaker.execute', run: () => ours.execute(value) },
-    { name: 'cockatiel circuitBreaker(ConsecutiveBreaker(5))', run: () => cockatiel.execute(value) },
-    { name: 'opossum fire() (timeout off)', run: () => opossum.fire() },
+    { name: 'cockatiel 3 circuitBreaker(ConsecutiveBreaker(5))', run: () => cockatiel.execute(value) },
+    { name: 'cockatiel 4 circuitBreaker(ConsecutiveBreaker(5))', run: () => cockatiel4.execute(value) },
+    { name: 'opossum 9 fire() (timeout off)', run: () => opossum.fire() },
+    { name: 'opossum 10 fire() (timeout off)', run: () => opossum10.fire() },
     { name: 'mcp-lifeline retry(breaker.execute)', run: () => retry(() => oursForRetry.execute(value)) },
     { name: 'cockatiel wrap(retry, breaker)', run: () => cockatielRetryBreaker.execute(value) },
     { name: 'OPEN fast-fail: mcp-lifeline', run: () => swallow(openOurs.execute(value)) },
-    { name: 'OPEN fast-fail: cockatiel', run: () => swallow(openCockatiel.execute(value)) },
-    { name: 'OPEN fast-fail: opossum', run: () => swallow(openOpossum.fire()) },
+    { name: 'OPEN fast-fail: cockatiel 3', run: () => swallow(openCockatiel.execute(value)) },
+    { name: 'OPEN fast-fail: cockatiel 4', run: () => swallow(openCockatiel4.execute(value)) },
+    { name: 'OPEN fast-fail: opossum 9', run: () => swallow(openOpossum.fire()) },
+    { name: 'OPEN fast-fail: opossum 10', run: () => swallow(openOpossum10.fire()) },
   ];
   const medians = await nsPerOp(cases);
   const results = cases.map((c, i) => ({ name: c.name, ns: medians[i] as number }));
@@ -100,8 +131,7 @@ async function throughput(): Promise<void> {
     ),
   );
   for (const b of [ours, oursForRetry, openOurs]) b.stop();
-  opossum.shutdown();
-  openOpossum.shutdown();
+  for (const o of [opossum, openOpossum, opossum10, openOpossum10]) o.shutdown();
 }
 
 async function heapPerBreaker(): Promise<void> {
@@ -127,16 +157,30 @@ async function heapPerBreaker(): Promise<void> {
       ),
     ],
     [
-      'cockatiel',
+      'cockatiel 3',
       await measure(
         () => circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) }),
         () => {},
       ),
     ],
     [
-      'opossum',
+      'cockatiel 4',
+      await measure(
+        () => circuitBreaker4(handleAll4, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker4(5) }),
+        () => {},
+      ),
+    ],
+    [
+      'opossum 9',
       await measure(
         () => new Opossum(value, { timeout: false }),
+        (b) => (b as Opossum).shutdown(),
+      ),
+    ],
+    [
+      'opossum 10',
+      await measure(
+        () => new Opossum10(value, { timeout: false }),
         (b) => (b as Opossum).shutdown(),
       ),
     ],
@@ -192,6 +236,7 @@ async function heapGrowth(): Promise<void> {
 export async function runBreakerBench(): Promise<void> {
   await throughput();
   await heapPerBreaker();
+  await runBreakerHeapBench();
   await heapGrowth();
 }
 

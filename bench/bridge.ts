@@ -1,13 +1,18 @@
 /*
  * Bridge benchmark: the cost of `health()` with 4 and with 100 backends, and a tool call's overhead
- * through the bridge compared with calling the same lab backend directly, in one run against the lab
- * on 127.0.0.1. Alone: `npx tsx --expose-gc bench/bridge.ts`.
+ * through the bridge compared with calling the same lab backend directly, against the lab on
+ * 127.0.0.1: direct and bridged calls alternate in rounds (15 rounds of 200 calls each), so a load
+ * spike falls on both alike; printed as median (p25–p75) with the per-round difference. Then the
+ * split in process (bench/bridge-split.ts): no network, each piece timed alone.
+ * Alone: `npx tsx --expose-gc bench/bridge.ts`.
  */
 import { pathToFileURL } from 'node:url';
 import { WebSocket } from 'ws';
 import type { BackendConfig, Bridge } from '../src/bridge/index.js';
 import { createNodeBridge } from '../src/bridge/node.js';
 import { startLab } from '../src/lab/index.js';
+import { runBridgeSplit } from './bridge-split.js';
+import { differences, interleaved, spread, us } from './interleave.js';
 import { formatTable } from './table.js';
 
 const quiet = { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} };
@@ -25,13 +30,6 @@ function nsPer(ops: number, fn: () => unknown): number {
   const start = process.hrtime.bigint();
   for (let i = 0; i < ops; i++) fn();
   return Number(process.hrtime.bigint() - start) / ops;
-}
-
-async function usPer(ops: number, fn: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 200; i++) await fn();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < ops; i++) await fn();
-  return Number(process.hrtime.bigint() - start) / ops / 1_000;
 }
 
 export async function runBridgeBench(): Promise<void> {
@@ -68,9 +66,8 @@ export async function runBridgeBench(): Promise<void> {
     );
 
     const bridge = bridges[0] as Bridge;
-    const ops = 2_000;
     const prompt = { prompt: 'hello lab', max_tokens: 16 };
-    const direct = await usPer(ops, async () => {
+    const direct = async () => {
       const response = await fetch(`${lab.urls.lmStudio}/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -81,16 +78,15 @@ export async function runBridgeBench(): Promise<void> {
         }),
       });
       await response.json();
-    });
-    const viaBridge = await usPer(ops, async () => {
+    };
+    const viaBridge = async () => {
       const result = await bridge.callTool('send_llm_prompt', prompt);
       if (!result.success) throw new Error(`send_llm_prompt failed: ${result.error}`);
-    });
-
+    };
     const socket = new WebSocket(lab.urls.evolution);
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     let next = 0;
-    const directEvolve = await usPer(ops, () => {
+    const directEvolve = () => {
       const requestId = `bench_${next++}`;
       return new Promise<void>((resolve) => {
         const onMessage = (data: Buffer) => {
@@ -103,35 +99,37 @@ export async function runBridgeBench(): Promise<void> {
           JSON.stringify({ requestId, action: 'evolve', seed_shader: 'void main(){}', generations: 1 }),
         );
       });
-    });
-    socket.close();
-    const bridgeEvolve = await usPer(ops, async () => {
+    };
+    const bridgeEvolve = async () => {
       const result = await bridge.callTool('trigger_evolution', {
         seed_shader: 'void main(){}',
         generations: 1,
       });
       if (!result.success) throw new Error(`trigger_evolution failed: ${result.error}`);
-    });
+    };
+    const rounds = 15;
+    const ops = 200;
+    const [d, b, de, be] = (await interleaved(
+      [
+        { name: 'http direct', run: direct },
+        { name: 'http bridge', run: viaBridge },
+        { name: 'ws direct', run: directEvolve },
+        { name: 'ws bridge', run: bridgeEvolve },
+      ],
+      { rounds, ops, warmup: 200 },
+    )) as [number[], number[], number[], number[]];
+    socket.close();
     console.log(
       formatTable(
-        `Tool call through the bridge vs the backend called directly (${ops} sequential calls, lab on 127.0.0.1)`,
-        ['call', 'direct µs', 'through bridge µs', 'overhead µs'],
+        `Tool call through the bridge vs the backend called directly (lab on 127.0.0.1), µs per call: median (p25–p75) of ${rounds} interleaved rounds × ${ops} sequential calls`,
+        ['call', 'direct', 'through bridge', 'overhead (per-round difference)'],
         [
-          [
-            'send_llm_prompt (HTTP)',
-            direct.toFixed(1),
-            viaBridge.toFixed(1),
-            (viaBridge - direct).toFixed(1),
-          ],
-          [
-            'trigger_evolution (WebSocket)',
-            directEvolve.toFixed(1),
-            bridgeEvolve.toFixed(1),
-            (bridgeEvolve - directEvolve).toFixed(1),
-          ],
+          ['send_llm_prompt (HTTP)', us(spread(d)), us(spread(b)), us(spread(differences(b, d)))],
+          ['trigger_evolution (WebSocket)', us(spread(de)), us(spread(be)), us(spread(differences(be, de)))],
         ],
       ),
     );
+    await runBridgeSplit();
   } finally {
     for (const bridge of bridges) await bridge.stop();
     await lab.stop();

@@ -5,7 +5,7 @@
 import { runBreakerBench } from './breaker.js';
 import { runBridgeBench } from './bridge.js';
 import { runSocketBench } from './socket.js';
-import { runStormBench } from './storm.js';
+import { runStormBench } from './storm-report.js';
 
 const parts: Record<string, () => Promise<void>> = {
   breaker: runBreakerBench,

@@ -1,35 +1,45 @@
 /*
- * Retry-storm benchmark, on a manual clock: 100 callers, each starting one logical call every 100 ms
- * of simulated time (open loop, a random phase per caller) for 60 simulated seconds, against a
- * simulated backend that counts the calls reaching it (no sockets). Printed side by side, in one run:
+ * Retry-storm simulation, on a manual clock: `callers` callers, each starting one logical call every
+ * 100 ms of simulated time (open loop, a random phase per caller), against a simulated backend that
+ * counts the calls reaching it (no sockets). `runStorm` runs one strategy through one scenario; the
+ * tables are printed by bench/storm-report.ts. Strategies:
  *
  * - ours: the bridge's LLM path with its defaults (`createBridge` → `send_llm_prompt` → tool-level
  *   retry → HTTP backend retry through its breaker, one retry budget for the backend), the backend's
  *   `fetch` simulated. "ours, breaker held CLOSED" is the same with `failureThreshold` out of reach, to
  *   show what the budget alone bounds.
+ * - parts / parts-throttle: see {@link StormStrategy}.
  * - naive: `retry()` with 3 retries, no breaker, no budget.
  * - cockatiel: `wrap(retry(handleAll, { maxAttempts: 3 }), circuitBreaker(handleAll, { halfOpenAfter:
  *   30_000, breaker: new ConsecutiveBreaker(5) }))`, as given (its default backoff, ConstantBackoff(0)).
  *   Cockatiel reads `Date.now` and the global `setTimeout`; while it runs, both are pointed at the
  *   manual clock (fake time, as vitest's fake timers would), and restored afterwards.
- *
- * Scenario A: the backend fails 50 % of calls at random. Scenario B: the backend is dead; 100 bridges
- * (100 breakers, `resetJitter` 0.2 by default) with one caller each: the calls that reach the backend
- * after a breaker tripped, and the most of them in any 100 ms.
- * Alone: `npx tsx bench/storm.ts`.
  */
-import { pathToFileURL } from 'node:url';
 import { ConsecutiveBreaker, circuitBreaker, retry as cockatielRetry, handleAll, wrap } from 'cockatiel';
 import type { FetchLike } from '../src/backends/http.js';
 import { createBridge } from '../src/bridge/create-bridge.js';
 import type { Bridge } from '../src/bridge/types.js';
-import { createManualClock, type ManualClock } from '../src/clock.js';
+import { createManualClock } from '../src/clock.js';
 import { mulberry32 } from '../src/lab/faults.js';
+import { createCircuitBreaker } from '../src/reliability/breaker.js';
+import { BrokenCircuitError } from '../src/reliability/errors.js';
 import { retry } from '../src/reliability/retry.js';
+import { createRetryBudget } from '../src/reliability/retry-budget.js';
 import { createRetryMetrics } from '../src/reliability/retry-metrics.js';
-import { formatTable } from './table.js';
+import { createAdaptiveThrottle, ThrottledError } from '../src/reliability/throttle.js';
+import { simulatedBackend, withFakeTime } from './storm-sim.js';
 
-export type StormStrategy = 'ours' | 'ours-closed' | 'naive' | 'cockatiel';
+export { maxInWindow } from './storm-sim.js';
+
+/**
+ * - `ours`, `ours-closed`: the whole bridge LLM path (see above).
+ * - `parts`: the same reliability pieces composed directly, as the HTTP backend does for
+ *   `sendLLMPrompt` (2 retries from 500 ms, budget with its defaults, consecutive breaker 5 /
+ *   30 s / resetJitter 0.2), without the bridge around them (faster to simulate, one loop not two).
+ * - `parts-throttle`: `parts` with an adaptive throttle (`throttleK`, default 2) in front of every
+ *   attempt; a throttled attempt is not retried.
+ */
+export type StormStrategy = 'ours' | 'ours-closed' | 'naive' | 'cockatiel' | 'parts' | 'parts-throttle';
 
 export interface StormOptions {
   strategy: StormStrategy;
@@ -47,6 +57,12 @@ export interface StormOptions {
   perCaller?: boolean;
   /** Seed of every random draw. Default 1. */
   seed?: number;
+  /** Calls per second the backend can serve; beyond it calls fail. Default: unlimited. */
+  capacityPerSecond?: number;
+  /** `k` of the adaptive throttle (`parts-throttle`). Default 2. */
+  throttleK?: number;
+  /** `parts*`: hold the breaker CLOSED (failureThreshold out of reach). Default false. */
+  holdClosed?: boolean;
 }
 
 export interface StormResult {
@@ -68,59 +84,12 @@ export interface StormResult {
   afterTrip: number[];
   /** Of those, how many ran while that breaker was HALF_OPEN (ours only; null otherwise). */
   afterTripHalfOpen: number | null;
-}
-
-/** The most values of sorted `times` in any half-open interval of `widthMs`. */
-export function maxInWindow(times: readonly number[], widthMs: number): number {
-  let max = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while ((times[end] as number) - (times[start] as number) >= widthMs) start++;
-    max = Math.max(max, end - start + 1);
-  }
-  return max;
-}
-
-interface SimulatedBackend {
-  /** One call reaching the backend for logical call `id` (-1: not a logical call, e.g. a probe). */
-  hit(id: number, owner: number): Promise<boolean>;
-  calls: number;
-  probes: number;
-  reached: Set<number>;
-  times: number[];
-  afterTrip: number[];
-  afterTripHalfOpen: number;
-}
-
-function simulatedBackend(
-  clock: ManualClock,
-  random: () => number,
-  failureRate: number,
-  latencyMs: number,
-  trippedAt: (owner: number) => number | undefined,
-  halfOpen: (owner: number) => boolean,
-): SimulatedBackend {
-  const backend: SimulatedBackend = {
-    calls: 0,
-    probes: 0,
-    reached: new Set(),
-    times: [],
-    afterTrip: [],
-    afterTripHalfOpen: 0,
-    hit(id, owner) {
-      backend.calls++;
-      backend.times.push(clock.now());
-      if (id >= 0) backend.reached.add(id);
-      else backend.probes++;
-      if (trippedAt(owner) !== undefined) {
-        backend.afterTrip.push(clock.now());
-        if (halfOpen(owner)) backend.afterTripHalfOpen++;
-      }
-      const ok = random() >= failureRate;
-      return new Promise((resolve) => clock.setTimeout(() => resolve(ok), latencyMs));
-    },
-  };
-  return backend;
+  /** Logical calls that succeeded. */
+  succeeded: number;
+  /** Attempts rejected locally by an adaptive throttle. */
+  throttled: number;
+  /** Simulated ms during which logical calls started. */
+  durationMs: number;
 }
 
 const silent = { warn() {}, info() {}, error() {}, debug() {} };
@@ -138,22 +107,6 @@ function idOf(body: unknown): number {
   return content === undefined ? -1 : Number(content);
 }
 
-/** Points `Date.now` and the global timers at `clock` while `run` runs (cockatiel reads them). */
-async function withFakeTime<T>(clock: ManualClock, run: () => Promise<T>): Promise<T> {
-  const saved = { now: Date.now, setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
-  Date.now = () => clock.now();
-  globalThis.setTimeout = ((fn: () => void, ms?: number) =>
-    clock.setTimeout(fn, ms ?? 0)) as typeof setTimeout;
-  globalThis.clearTimeout = ((handle: unknown) => clock.clearTimeout(handle)) as typeof clearTimeout;
-  try {
-    return await run();
-  } finally {
-    Date.now = saved.now;
-    globalThis.setTimeout = saved.setTimeout;
-    globalThis.clearTimeout = saved.clearTimeout;
-  }
-}
-
 /** Runs one strategy through one scenario and counts what reached the backend. */
 export async function runStorm(options: StormOptions): Promise<StormResult> {
   const callers = options.callers ?? 100;
@@ -167,19 +120,24 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   const random = mulberry32(seed);
   const tripped: Array<number | undefined> = new Array(owners).fill(undefined);
   const bridges: Bridge[] = [];
-  const halfOpen = (owner: number) => bridges[owner]?.backend('lmStudio')?.breaker.state === 'HALF_OPEN';
-  const backend = simulatedBackend(
+  const halfOpenOf: Array<() => boolean> = [];
+  const halfOpen = (owner: number) =>
+    bridges[owner]?.backend('lmStudio')?.breaker.state === 'HALF_OPEN' || halfOpenOf[owner]?.() === true;
+  const backend = simulatedBackend({
     clock,
-    mulberry32(seed + 1),
+    random: mulberry32(seed + 1),
     failureRate,
     latencyMs,
-    (owner) => tripped[owner],
+    ...(options.capacityPerSecond === undefined ? {} : { capacityPerSecond: options.capacityPerSecond }),
+    trippedAt: (owner) => tripped[owner],
     halfOpen,
-  );
+  });
+  let throttledAttempts = 0;
   let opens = 0;
   let cockatielRetries = 0;
   const metrics = createRetryMetrics();
   let call: (id: number, owner: number) => Promise<unknown>;
+  let stopAll = () => {};
 
   if (strategy === 'ours' || strategy === 'ours-closed') {
     for (let owner = 0; owner < owners; owner++) {
@@ -206,6 +164,59 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       bridges.push(bridge);
     }
     call = (id, owner) => (bridges[owner] as Bridge).callTool('send_llm_prompt', { prompt: String(id) });
+  } else if (strategy === 'parts' || strategy === 'parts-throttle') {
+    const parts = Array.from({ length: owners }, (_, owner) => {
+      const breaker = createCircuitBreaker({
+        name: `lmStudio${owner}`,
+        ...(options.holdClosed ? { failureThreshold: 1e9 } : {}),
+        clock,
+        resetJitter: 0.2,
+        random: mulberry32(seed * 1000 + owner),
+      });
+      breaker.actor.subscribe((snapshot) => {
+        if (tripped[owner] === undefined && snapshot.value === 'OPEN') tripped[owner] = clock.now();
+      });
+      const throttle =
+        strategy === 'parts-throttle'
+          ? createAdaptiveThrottle({ k: options.throttleK ?? 2, clock, random: mulberry32(seed * 7 + owner) })
+          : undefined;
+      halfOpenOf[owner] = () => breaker.state === 'HALF_OPEN';
+      return { breaker, throttle, budget: createRetryBudget({ clock }) };
+    });
+    call = (id, owner) => {
+      const { breaker, throttle, budget } = parts[owner] as (typeof parts)[number];
+      const attempt = async () => {
+        // While the breaker refuses, nothing reaches the backend: the throttle is not asked.
+        if (throttle && breaker.state !== 'OPEN' && !throttle.admit()) {
+          throttledAttempts++;
+          throw new ThrottledError('lmStudio', throttle.snapshot().rejectProbability, 1_000);
+        }
+        try {
+          await breaker.execute(async () => {
+            if (!(await backend.hit(id, owner))) throw new Error('overloaded');
+          });
+          throttle?.record(true);
+        } catch (error) {
+          // A call its breaker refused never reached the backend: it tells the throttle nothing.
+          if (throttle && !(error instanceof BrokenCircuitError)) throttle.record(false);
+          throw error;
+        }
+      };
+      return retry(attempt, {
+        operation: 'sendLLMPrompt',
+        clock,
+        random,
+        metrics,
+        budget,
+        shouldRetry: (error) => !(error instanceof ThrottledError),
+      });
+    };
+    stopAll = () => {
+      for (const { breaker } of parts) {
+        opens += breaker.metrics().openCount;
+        breaker.stop();
+      }
+    };
   } else if (strategy === 'naive') {
     call = (id, owner) =>
       retry(
@@ -235,6 +246,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   }
 
   let logicalCalls = 0;
+  let succeeded = 0;
   let pending = 0;
   const startCaller = (caller: number) => {
     const tick = () => {
@@ -242,7 +254,12 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       const id = logicalCalls++;
       pending++;
       call(id, options.perCaller ? caller : 0)
-        .catch(() => undefined)
+        .then(
+          (result) => {
+            if ((result as { success?: boolean } | undefined)?.success !== false) succeeded++;
+          },
+          () => undefined,
+        )
         .finally(() => pending--);
       clock.setTimeout(tick, periodMs);
     };
@@ -258,6 +275,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   if (strategy === 'cockatiel') await withFakeTime(clock, simulate);
   else await simulate();
 
+  stopAll();
   let retries = strategy === 'cockatiel' ? cockatielRetries : metrics.snapshot().totalRetries;
   for (const bridge of bridges) {
     opens += bridge.backend('lmStudio')?.breaker.metrics().openCount ?? 0;
@@ -276,86 +294,9 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
     opens,
     times: backend.times,
     afterTrip: backend.afterTrip,
-    afterTripHalfOpen: strategy === 'ours' ? backend.afterTripHalfOpen : null,
+    afterTripHalfOpen: strategy === 'ours' || strategy === 'parts' ? backend.afterTripHalfOpen : null,
+    succeeded,
+    throttled: throttledAttempts,
+    durationMs: endMs,
   };
-}
-
-const LABELS: Record<StormStrategy, string> = {
-  ours: 'ours (bridge LLM path defaults)',
-  'ours-closed': 'ours, breaker held CLOSED (budget alone)',
-  naive: 'naive retry (3 retries, no breaker)',
-  cockatiel: 'cockatiel wrap(retry 3, breaker 5)',
-};
-
-const ratio = (a: number, b: number) => (b === 0 ? '–' : `${(a / b).toFixed(3)}×`);
-
-export async function runStormBench(): Promise<void> {
-  const strategies: StormStrategy[] = ['ours', 'ours-closed', 'naive', 'cockatiel'];
-  const a: string[][] = [];
-  for (const strategy of strategies) {
-    const r = await runStorm({ strategy, failureRate: 0.5 });
-    a.push([
-      LABELS[strategy],
-      String(r.logicalCalls),
-      String(r.backendCalls - r.probeCalls),
-      String(r.probeCalls),
-      ratio(r.backendCalls - r.probeCalls, r.logicalCalls),
-      ratio(r.backendCalls - r.probeCalls, r.reachedCalls),
-      String(r.retries),
-      String(r.opens),
-    ]);
-  }
-  console.log(
-    formatTable(
-      'Scenario A: backend failing 50 % at random — 100 callers × 10 calls/s × 60 s (simulated)',
-      [
-        'strategy',
-        'logical calls',
-        'backend calls (tool)',
-        '+ health probes',
-        'backend ÷ logical',
-        'backend ÷ logical calls that reached it',
-        'retries started',
-        'breaker opens',
-      ],
-      a,
-    ),
-  );
-
-  const b: string[][] = [];
-  for (const strategy of ['ours', 'naive', 'cockatiel'] as const) {
-    const r = await runStorm({ strategy, failureRate: 1, perCaller: true });
-    const after = r.afterTrip;
-    b.push([
-      LABELS[strategy],
-      String(r.logicalCalls),
-      String(r.backendCalls),
-      strategy === 'naive' ? '– (no breaker)' : String(after.length),
-      r.afterTripHalfOpen === null ? '–' : String(r.afterTripHalfOpen),
-      strategy === 'naive' ? '–' : String(maxInWindow(after, 100)),
-      strategy === 'naive' ? '–' : String(new Set(after.map((t) => Math.floor(t / 100))).size),
-      String(maxInWindow(r.times, 100)),
-    ]);
-  }
-  console.log(
-    formatTable(
-      'Scenario B: dead backend — 100 bridges (one breaker each) × 1 caller × 10 calls/s × 60 s',
-      [
-        'strategy',
-        'logical calls',
-        'backend calls',
-        'after the trip',
-        'of which HALF_OPEN trials',
-        'max in any 100 ms after the trip',
-        '100 ms slots they fall in',
-        'max in any 100 ms (whole run)',
-      ],
-      b,
-    ),
-  );
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await runStormBench();
-  process.exit(0);
 }

@@ -1,11 +1,16 @@
 /*
- * A retry budget, in the style of Finagle's `RetryBudget` and gRPC's retry throttling: retries may add
- * at most `ratio` of the calls made over the last `windowMs`, plus a floor of `minRetriesInFlight`
- * retries running at once whatever the ratio says (so a quiet client can still retry).
+ * A retry budget, in the style of Finagle's `RetryBudget` and gRPC's retry throttling: retries granted
+ * over the last `windowMs` may reach `ratio` of the calls made over it (10 % by default), or
+ * `minRetriesPerWindow` (3 by default), whichever is larger. The floor is a maximum, not an addition:
+ * it lets a rarely called backend still retry (one retry per 10 s window) and never lifts a busy
+ * backend above `ratio`.
  *
  * Why: a retry loop alone multiplies the load on a backend that fails because it is overloaded
  * (3 retries at 50 % failures: 1 + ½ + ¼ + ⅛ ≈ 1.9× the calls). With a budget shared by every retry
  * against one backend, that backend receives at most about `1 + ratio` times the calls.
+ *
+ * `minRetriesInFlight` (default 0, off) is the older floor: that many retries running at once are
+ * granted whatever the ratio says. It adds to the ratio, so it lifts a busy backend above it.
  *
  * The window is a ring of `BUCKETS` counters, each `windowMs / BUCKETS` wide, read on the injected
  * clock: an event counts for between `windowMs − windowMs / BUCKETS` and `windowMs` after it happened.
@@ -15,9 +20,17 @@ import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
 
 export interface RetryBudgetOptions {
-  /** Retries allowed per call over the window, in [0, 1]... or more. Default 0.2 (20 %). */
+  /** Retries allowed per call over the window (0.1: 10 %). Default 0.1. */
   ratio?: number;
-  /** Retries allowed to run at once regardless of `ratio` (the floor). Default 3. */
+  /**
+   * Retries allowed over the window however few calls were made: the window grants
+   * `max(ratio × calls, minRetriesPerWindow)`. Default 3: a rarely called backend's call keeps its whole retry policy (3 retries per 10 s window).
+   */
+  minRetriesPerWindow?: number;
+  /**
+   * Retries allowed to run at once on top of `ratio` (an additive floor: it lifts a busy backend above
+   * `ratio`). Default 0.
+   */
   minRetriesInFlight?: number;
   /** Length of the sliding window, in ms. Default 10 000. */
   windowMs?: number;
@@ -27,6 +40,7 @@ export interface RetryBudgetOptions {
 
 export interface RetryBudgetSnapshot {
   ratio: number;
+  minRetriesPerWindow: number;
   minRetriesInFlight: number;
   windowMs: number;
   /** Calls counted in the current window. */
@@ -60,10 +74,14 @@ export interface RetryBudget {
 /** Number of counters the window is made of. */
 const BUCKETS = 10;
 
-/** Creates a {@link RetryBudget}: retries ≤ `ratio` × calls over `windowMs`, plus `minRetriesInFlight` at once. */
+/** Creates a {@link RetryBudget}: retries ≤ max(`ratio` × calls, `minRetriesPerWindow`) over `windowMs`. */
 export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget {
-  const ratio = checkNumber('ratio', options.ratio ?? 0.2, { min: 0 });
-  const minRetriesInFlight = checkNumber('minRetriesInFlight', options.minRetriesInFlight ?? 3, {
+  const ratio = checkNumber('ratio', options.ratio ?? 0.1, { min: 0 });
+  const minRetriesPerWindow = checkNumber('minRetriesPerWindow', options.minRetriesPerWindow ?? 3, {
+    min: 0,
+    integer: true,
+  });
+  const minRetriesInFlight = checkNumber('minRetriesInFlight', options.minRetriesInFlight ?? 0, {
     min: 0,
     integer: true,
   });
@@ -107,7 +125,8 @@ export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget
     },
     tryAcquireRetry() {
       const slot = roll();
-      if (inFlight >= minRetriesInFlight && windowRetries + 1 > ratio * windowCalls) {
+      const allowed = Math.max(ratio * windowCalls, minRetriesPerWindow);
+      if (inFlight >= minRetriesInFlight && windowRetries + 1 > allowed) {
         budgetExhausted++;
         return false;
       }
@@ -124,6 +143,7 @@ export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget
       roll();
       return {
         ratio,
+        minRetriesPerWindow,
         minRetriesInFlight,
         windowMs,
         calls: windowCalls,

@@ -1,0 +1,223 @@
+/*
+ * Retry-storm tables (simulated time, see bench/storm.ts), every strategy side by side in one run:
+ * (A) a backend failing 50 % at random, (B) an overloaded backend (capacity 500 calls/s, demand
+ * 1 000 calls/s, failing what it cannot serve), (C) a dead backend, and (D) 100 bridges against a dead
+ * backend (the spread of HALF_OPEN probes). Alone: `npx tsx bench/storm-report.ts`.
+ */
+import { pathToFileURL } from 'node:url';
+import { runStorm, type StormOptions, type StormResult, type StormStrategy } from './storm.js';
+import { maxInWindow, perSlot } from './storm-sim.js';
+import { formatTable } from './table.js';
+
+/** Simulated seconds of calling per run (100 callers × 10 calls/s). */
+const SECONDS = 15;
+const CAPACITY = 500;
+/** Scenario D must outlast the breakers' 30 s reset timeout to show when their probes arrive. */
+const HERD_SECONDS = 40;
+
+interface Row {
+  label: string;
+  strategy: StormStrategy;
+  throttleK?: number;
+  holdClosed?: boolean;
+}
+
+const ROWS: Row[] = [
+  { label: 'naive retry (3 retries, no breaker, no budget)', strategy: 'naive' },
+  { label: 'ours today: consecutive breaker 5 + budget 10 %', strategy: 'parts' },
+  { label: 'ours + adaptive throttle k = 2', strategy: 'parts-throttle', throttleK: 2 },
+  {
+    label: 'budget + throttle k = 2, breaker held CLOSED',
+    strategy: 'parts-throttle',
+    throttleK: 2,
+    holdClosed: true,
+  },
+  {
+    label: 'budget + throttle k = 1.1, breaker held CLOSED',
+    strategy: 'parts-throttle',
+    throttleK: 1.1,
+    holdClosed: true,
+  },
+  { label: 'cockatiel 3 wrap(retry 3, consecutive breaker 5)', strategy: 'cockatiel' },
+];
+/** The failure-rate breaker is being added to the breaker machine by another helper. */
+const PENDING = 'ours + failure-rate breaker (not in the breaker machine yet)';
+
+const ratio = (a: number, b: number) => (b === 0 ? '–' : `${(a / b).toFixed(3)}×`);
+const perSecond = (n: number, ms: number) => (n / (ms / 1000)).toFixed(0);
+const run = (row: Row, scenario: Partial<StormOptions>): Promise<StormResult> =>
+  runStorm({
+    strategy: row.strategy,
+    failureRate: 0,
+    seconds: SECONDS,
+    ...(row.throttleK === undefined ? {} : { throttleK: row.throttleK }),
+    ...(row.holdClosed ? { holdClosed: true } : {}),
+    ...scenario,
+  });
+
+function commonCells(r: StormResult): string[] {
+  const tool = r.backendCalls - r.probeCalls;
+  return [
+    String(r.logicalCalls),
+    perSecond(r.succeeded, r.durationMs),
+    `${((100 * r.succeeded) / r.logicalCalls).toFixed(1)} %`,
+    perSecond(tool, r.durationMs),
+    ratio(tool, r.logicalCalls),
+    String(r.retries),
+    String(r.throttled),
+    String(r.opens),
+  ];
+}
+const COMMON = [
+  'logical calls',
+  'useful calls/s',
+  'succeeded',
+  'backend calls/s',
+  'backend ÷ logical',
+  'retries started',
+  'throttled locally',
+  'breaker opens',
+];
+
+async function scenarioA(): Promise<void> {
+  const rows: string[][] = [];
+  for (const row of ROWS) rows.push([row.label, ...commonCells(await run(row, { failureRate: 0.5 }))]);
+  const bridge = await run({ label: '', strategy: 'ours-closed' }, { failureRate: 0.5 });
+  rows.push(['bridge LLM path, breaker held CLOSED (budget alone)', ...commonCells(bridge)]);
+  rows.push([PENDING, ...COMMON.map(() => '–')]);
+  console.log(
+    formatTable(
+      `A: backend failing 50 % at random — 100 callers × 10 calls/s × ${SECONDS} s (simulated)`,
+      ['strategy', ...COMMON],
+      rows,
+    ),
+  );
+}
+
+/** First second from which every later second's load is ≤ `limit` calls ('never' if none). */
+function settledBy(slots: number[], limit: number): string {
+  let from = slots.length;
+  for (let i = slots.length - 1; i >= 0 && (slots[i] as number) <= limit; i--) from = i;
+  return from === slots.length ? 'never' : `${from} s`;
+}
+
+async function scenarioB(): Promise<void> {
+  const rows: string[][] = [];
+  const seconds = [0, 1, 2, 5, 9];
+  for (const row of ROWS) {
+    const r = await run(row, { capacityPerSecond: CAPACITY });
+    const slots = perSlot(r.times, 1000, r.durationMs);
+    const late = slots.slice(10);
+    const steady = late.reduce((a, b) => a + b, 0) / late.length;
+    rows.push([
+      row.label,
+      perSecond(r.succeeded, r.durationMs),
+      `${((100 * r.succeeded) / r.logicalCalls).toFixed(1)} %`,
+      ...seconds.map((s) => ((slots[s] as number) / CAPACITY).toFixed(2)),
+      (steady / CAPACITY).toFixed(2),
+      settledBy(slots, 1.1 * CAPACITY),
+      String(r.throttled),
+      String(r.opens),
+    ]);
+  }
+  rows.push([PENDING, ...Array.from({ length: 11 }, () => '–')]);
+  console.log(
+    formatTable(
+      `B: overloaded backend — capacity ${CAPACITY} calls/s, demand 1 000 calls/s, calls beyond capacity fail; load received ÷ capacity per simulated second`,
+      [
+        'strategy',
+        'useful calls/s',
+        'succeeded',
+        ...seconds.map((s) => `load ${s}–${s + 1} s`),
+        `mean load 10–${SECONDS} s`,
+        'load ≤ 1.1× capacity from',
+        'throttled locally',
+        'breaker opens',
+      ],
+      rows,
+    ),
+  );
+}
+
+async function scenarioC(): Promise<void> {
+  const rows: string[][] = [];
+  for (const row of ROWS) {
+    const r = await run(row, { failureRate: 1 });
+    const slots = perSlot(r.times, 1000, r.durationMs);
+    rows.push([
+      row.label,
+      String(r.logicalCalls),
+      String(r.backendCalls),
+      String(slots[0]),
+      (slots.slice(1).reduce((a, b) => a + b, 0) / (slots.length - 1)).toFixed(1),
+      String(r.throttled),
+      String(r.opens),
+    ]);
+  }
+  rows.push([PENDING, ...Array.from({ length: 6 }, () => '–')]);
+  console.log(
+    formatTable(
+      `C: dead backend — one client (100 callers × 10 calls/s × ${SECONDS} s)`,
+      [
+        'strategy',
+        'logical calls',
+        'backend calls',
+        'in the first second',
+        `per second, 1–${SECONDS} s`,
+        'throttled locally',
+        'breaker opens',
+      ],
+      rows,
+    ),
+  );
+}
+
+async function scenarioD(): Promise<void> {
+  const rows: string[][] = [];
+  const labels: Array<[StormStrategy, string]> = [
+    ['ours', 'ours (bridge LLM path defaults)'],
+    ['cockatiel', 'cockatiel wrap(retry 3, breaker 5)'],
+  ];
+  for (const [strategy, label] of labels) {
+    const r = await runStorm({ strategy, failureRate: 1, perCaller: true, seconds: HERD_SECONDS });
+    const after = r.afterTrip;
+    rows.push([
+      label,
+      String(r.logicalCalls),
+      String(r.backendCalls),
+      strategy === 'naive' ? '– (no breaker)' : String(after.length),
+      r.afterTripHalfOpen === null ? '–' : String(r.afterTripHalfOpen),
+      strategy === 'naive' ? '–' : String(maxInWindow(after, 100)),
+      strategy === 'naive' ? '–' : String(new Set(after.map((t) => Math.floor(t / 100))).size),
+      String(maxInWindow(r.times, 100)),
+    ]);
+  }
+  console.log(
+    formatTable(
+      `D: dead backend — 100 bridges (one breaker each) × 1 caller × 10 calls/s × ${HERD_SECONDS} s (past the 30 s reset timeout; naive: see C)`,
+      [
+        'strategy',
+        'logical calls',
+        'backend calls',
+        'after the trip',
+        'of which HALF_OPEN trials',
+        'max in any 100 ms after the trip',
+        '100 ms slots they fall in',
+        'max in any 100 ms (whole run)',
+      ],
+      rows,
+    ),
+  );
+}
+
+export async function runStormBench(): Promise<void> {
+  await scenarioA();
+  await scenarioB();
+  await scenarioC();
+  await scenarioD();
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runStormBench();
+  process.exit(0);
+}

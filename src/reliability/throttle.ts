@@ -1,0 +1,179 @@
+/*
+ * Client-side adaptive throttling (Google SRE book, "Handling Overload"): each client keeps, over the
+ * last `windowMs`, how many requests it attempted and how many the backend accepted, and rejects a new
+ * request locally with probability
+ *
+ *     max(0, (requests − k · accepts) / (requests + 1))
+ *
+ * While the backend accepts at least 1/k of the requests, nothing is rejected. Past that, the requests
+ * that reach the backend settle at about `k × accepts`: an overloaded backend's load falls towards
+ * what it can serve, first attempts included (a retry budget only bounds retries). k = 2 (the book's
+ * choice) lets up to twice the accepted load through; a smaller k sheds more aggressively (1.1 keeps
+ * the load within 10 % of what the backend accepts) at the cost of rejecting some requests the
+ * backend could have served when demand is bursty.
+ *
+ * Requests rejected locally count as requests: a client that keeps calling a dead backend rejects
+ * nearly everything (the probability tends to 1) yet still lets a few through, which is how it sees
+ * the backend come back. The window is a ring of `BUCKETS` counters on the injected clock, as in the
+ * retry budget: fixed memory, nothing allocated per call.
+ */
+import { type Clock, systemClock } from '../clock.js';
+import { checkNumber } from '../validate.js';
+
+export interface AdaptiveThrottleOptions {
+  /** Multiplier of accepts in the formula. Default 2. Must be > 0. */
+  k?: number;
+  /** Length of the sliding window, in ms. Default 120 000 (two minutes). */
+  windowMs?: number;
+  /** Time source of the window. Default {@link systemClock}. */
+  clock?: Clock;
+  /** Source of the rejection draws, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+export interface AdaptiveThrottleSnapshot {
+  /** Requests attempted in the window (those rejected locally included). */
+  requests: number;
+  /** Requests the backend accepted in the window. */
+  accepts: number;
+  /** Probability that the next `admit()` returns false. */
+  rejectProbability: number;
+  /** Whether the throttle currently rejects anything (`rejectProbability > 0`). */
+  throttling: boolean;
+  /** Requests rejected locally since creation. */
+  totalRejected: number;
+}
+
+/** One per backend, shared by every caller of that backend. */
+export interface AdaptiveThrottle {
+  /** Counts one request and decides whether it may go to the backend (false: reject it locally). */
+  admit(): boolean;
+  /**
+   * Reports the outcome of an admitted request: `true` when the backend accepted it (served it, even
+   * with an application error), `false` when it refused it for overload or could not be reached.
+   */
+  record(accepted: boolean): void;
+  snapshot(): AdaptiveThrottleSnapshot;
+}
+
+/** Number of counters the window is made of. */
+const BUCKETS = 20;
+
+/** Creates an {@link AdaptiveThrottle}. */
+export function createAdaptiveThrottle(options: AdaptiveThrottleOptions = {}): AdaptiveThrottle {
+  const k = checkNumber('k', options.k ?? 2, { positive: true });
+  const windowMs = checkNumber('windowMs', options.windowMs ?? 120_000, { positive: true });
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const bucketMs = windowMs / BUCKETS;
+  const requests = new Float64Array(BUCKETS);
+  const accepts = new Float64Array(BUCKETS);
+  let head = Math.floor(clock.now() / bucketMs);
+  let windowRequests = 0;
+  let windowAccepts = 0;
+  let totalRejected = 0;
+
+  /** Moves the window to now: clears the buckets that fell out of it. Returns the current slot. */
+  const roll = (): number => {
+    const index = Math.floor(clock.now() / bucketMs);
+    if (index > head) {
+      const stale = Math.min(BUCKETS, index - head);
+      for (let i = 1; i <= stale; i++) {
+        const slot = (((head + i) % BUCKETS) + BUCKETS) % BUCKETS;
+        windowRequests -= requests[slot] as number;
+        windowAccepts -= accepts[slot] as number;
+        requests[slot] = 0;
+        accepts[slot] = 0;
+      }
+      head = index;
+    }
+    return ((head % BUCKETS) + BUCKETS) % BUCKETS;
+  };
+  const probability = () => Math.max(0, (windowRequests - k * windowAccepts) / (windowRequests + 1));
+
+  return {
+    admit() {
+      const slot = roll();
+      const p = probability();
+      requests[slot] = (requests[slot] as number) + 1;
+      windowRequests++;
+      if (p > 0 && random() < p) {
+        totalRejected++;
+        return false;
+      }
+      return true;
+    },
+    record(accepted) {
+      if (!accepted) return;
+      const slot = roll();
+      accepts[slot] = (accepts[slot] as number) + 1;
+      windowAccepts++;
+    },
+    snapshot() {
+      roll();
+      const rejectProbability = probability();
+      return {
+        requests: windowRequests,
+        accepts: windowAccepts,
+        rejectProbability,
+        throttling: rejectProbability > 0,
+        totalRejected,
+      };
+    },
+  };
+}
+
+/** A request was rejected locally by an {@link AdaptiveThrottle}, without reaching the backend. */
+export class ThrottledError extends Error {
+  override readonly name = 'ThrottledError';
+  constructor(
+    /** Name of the backend the request was meant for. */
+    readonly backend: string,
+    /** The rejection probability when the request was refused. */
+    readonly rejectProbability: number,
+    /** A hint for the caller: when to try again, in ms (the throttle admits again as accepts return). */
+    readonly retryAfterMs: number,
+  ) {
+    super(
+      `Backend "${backend}" is overloaded: request rejected locally (reject probability ${rejectProbability.toFixed(2)})`,
+    );
+  }
+}
+
+export interface ThrottledCallOptions {
+  /** Name for {@link ThrottledError}. Default `'default'`. */
+  name?: string;
+  /**
+   * Whether an error of `fn` means the backend accepted the request (it served it: a 4xx, a tool
+   * error). Default: no error counts as accepted (every failure is treated as overload).
+   */
+  isAccepted?: (error: unknown) => boolean;
+  /** `retryAfterMs` of the {@link ThrottledError}. Default 1 000. */
+  retryAfterMs?: number;
+}
+
+/**
+ * Runs `fn` through `throttle`: rejects with {@link ThrottledError} without calling it when not
+ * admitted; otherwise records whether the backend accepted it (a success does) and settles as `fn` did.
+ */
+export async function throttled<T>(
+  throttle: AdaptiveThrottle,
+  fn: () => T | PromiseLike<T>,
+  options: ThrottledCallOptions = {},
+): Promise<T> {
+  if (!throttle.admit()) {
+    throw new ThrottledError(
+      options.name ?? 'default',
+      throttle.snapshot().rejectProbability,
+      options.retryAfterMs ?? 1_000,
+    );
+  }
+  try {
+    const value = await fn();
+    throttle.record(true);
+    return value;
+  } catch (error) {
+    throttle.record(options.isAccepted?.(error) ?? false);
+    throw error;
+  }
+}
