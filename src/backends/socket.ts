@@ -518,6 +518,7 @@ class SocketBackendImpl implements SocketBackend {
       lastCheckAt: this.iso(this.lastCheckAt),
       lastSuccessAt: this.iso(this.lastSuccessAt),
       lastError: context.lastError,
+      lastErrorAt: context.lastError === null ? null : this.iso(this.lastCheckAt), // sockets: stamp the error itself
       latencyMs: this.latencyMs,
       critical: this.critical,
     };

@@ -14,7 +14,10 @@ export interface BackendHealth {
   consecutiveFailures: number;
   lastCheckAt: string | null;
   lastSuccessAt: string | null;
+  /** Short message of the last failure (history: see `lastErrorAt`), or null before the first. */
   lastError: string | null;
+  /** When `lastError` happened (ISO), or null before the first failure. */
+  lastErrorAt: string | null;
   latencyMs: number | null;
   critical: boolean;
 }

@@ -127,6 +127,7 @@ function surfaceLine(): BackendHealth {
     lastCheckAt: null,
     lastSuccessAt: null,
     lastError: null,
+    lastErrorAt: null,
     latencyMs: null,
     critical: false,
   };
