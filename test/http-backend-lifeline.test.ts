@@ -178,3 +178,32 @@ describe('health tells the truth', () => {
     expect(Date.parse(recovered.lastSuccessAt as string)).toBeGreaterThan(Date.parse(failedAt));
   });
 });
+
+describe('a CIRCUIT_OPEN answer is the breaker refusing', () => {
+  test('every refused send_llm_prompt is counted in the breaker’s rejectedCalls', async () => {
+    const clock = createManualClock(T0);
+    const port = await closedPort();
+    const bridge = createBridge({
+      backends: {
+        evolution: { enabled: false },
+        agents: { enabled: false },
+        a2a: { enabled: false },
+        lmStudio: { url: `http://127.0.0.1:${port}/v1`, options: { breaker: { failureThreshold: 1 } } },
+      },
+      surface: false,
+      clock,
+      logger: quietLogger,
+    });
+    cleanups.push(() => bridge.stop());
+    await bridge.start();
+    await until(() => bridge.health().backends.lmStudio?.breaker === 'OPEN', 5_000, 'the breaker to open');
+    for (let i = 0; i < 25; i++) {
+      const result = await bridge.callTool('send_llm_prompt', { prompt: 'hi' });
+      expect(result).toMatchObject({ success: false, error_code: 'CIRCUIT_OPEN' });
+    }
+    const status = (await bridge.callTool('reliability_get_status', {})) as unknown as {
+      breakers: Record<string, { rejectedCalls: number }>;
+    };
+    expect(status.breakers.lmStudio?.rejectedCalls).toBe(25);
+  });
+});
