@@ -158,7 +158,7 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil(at - nowMs));
 }
 
 /** Thrown inside an attempt aborted by its caller or by `stop()`; never reaches callers (retry rejects with the reason). */
@@ -361,7 +361,11 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   const maxDelayMs = retryOptions.maxDelayMs ?? 30_000;
   /** The server asked callers to wait longer than a retry may: hold the breaker OPEN that long. */
   const honourLongRetryAfter = (error: unknown) => {
-    if (error instanceof HttpStatusError && error.retryAfterMs !== undefined && error.retryAfterMs > maxDelayMs)
+    if (
+      error instanceof HttpStatusError &&
+      error.retryAfterMs !== undefined &&
+      error.retryAfterMs > maxDelayMs
+    )
       breaker.holdOpen(error.retryAfterMs);
   };
 
@@ -414,7 +418,8 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     logger?.debug?.(`http backend "${name}": breaker ${from} → ${to}`, { backend: name, from, to });
     if (to === 'OPEN') actor.send({ type: 'BREAKER_OPENED' });
     // The HALF_OPEN trial is the breaker's: with no traffic, a probe is the trial call.
-    else if (to === 'HALF_OPEN' && actor.getSnapshot().value.prober !== 'idle') actor.send({ type: 'PROBE_NOW' });
+    else if (to === 'HALF_OPEN' && actor.getSnapshot().value.prober !== 'idle')
+      actor.send({ type: 'PROBE_NOW' });
     notify();
   });
 
@@ -467,7 +472,8 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
               report({ latencyMs: response.latencyMs });
               return response;
             } catch (error) {
-              if (error instanceof HttpStatusError && !error.transient) report({ latencyMs: error.latencyMs });
+              if (error instanceof HttpStatusError && !error.transient)
+                report({ latencyMs: error.latencyMs });
               else if (countsAsFailure(error)) report({ error });
               throw error;
             }

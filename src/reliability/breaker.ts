@@ -5,151 +5,44 @@
  * HALF_OPEN admission. This wrapper keeps `current`, the machine's latest snapshot, refreshed by a
  * synchronous subscription, so reading the state costs a property read instead of `getSnapshot()`.
  *
- * - Admission: CLOSED admits by reading `current.value`; OPEN refuses the same way. HALF_OPEN sends
- *   TRIAL_START only when `current.can(TRIAL_START)` says the machine's guard admits it.
+ * - Admission: `admitting` caches the machine's answer, refreshed with every snapshot: CLOSED admits,
+ *   OPEN refuses, HALF_OPEN admits while `can(TRIAL_START)`. `canAdmit()`, `execute` and `refusal()`
+ *   all read it: one admission path, and every refusal is counted in `rejectedCalls`.
  * - Outcomes: every outcome that can change the machine is sent as an event (FAILURE, a SUCCESS that
- *   clears a non-zero failure count, TRIAL_*). A success while CLOSED with no failures counted matches
- *   no enabled transition in the machine, so it is not sent: it only bumps a plain counter.
+ *   clears a non-zero failure count, TRIAL_*). Whether a SUCCESS matters is the machine's
+ *   `can(SUCCESS)`, cached like admission, so the success path stays a property read. A call that
+ *   settles after its caller's signal aborted is cancelled: TRIAL_CANCELLED frees its HALF_OPEN slot;
+ *   while CLOSED it changes nothing in the machine.
+ * - Time: events that open the breaker carry the clock time (`at`), so the OPEN deadline
+ *   (`openedAt`, `reopensAt`) lives in the machine's context; `holdOpen` sends HOLD_OPEN with a
+ *   duration; a restore is the machine's `resume` input, bounded by `resetTimeoutMs`.
  * - Totals, time in state and the transition history are bookkeeping kept here, stamped by the
  *   injected clock; they never decide anything.
  */
-import {
-  type Actor,
-  type AnyActorRef,
-  createActor,
-  type InspectionEvent,
-  type Observer,
-  type SnapshotFrom,
-  setup,
-  stopChild,
-} from 'xstate';
+import { type Actor, type AnyActorRef, createActor, type SnapshotFrom, setup, stopChild } from 'xstate';
 import { type BreakerMachine, type BreakerState, breakerMachine } from '../../machines/breaker.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
+import type {
+  BreakerCheckpoint,
+  BreakerTransition,
+  CircuitBreaker,
+  CircuitBreakerMetrics,
+  CircuitBreakerOptions,
+  ExecuteOptions,
+} from './breaker-types.js';
 import { isThenable, neverAborted } from './call.js';
 import { BreakerStoppedError, BrokenCircuitError } from './errors.js';
 
+export type {
+  BreakerCheckpoint,
+  BreakerTransition,
+  CircuitBreaker,
+  CircuitBreakerMetrics,
+  CircuitBreakerOptions,
+  ExecuteOptions,
+} from './breaker-types.js';
 export type { BreakerState };
-
-export interface CircuitBreakerOptions {
-  /** Name used in errors, metrics and health reports. Default `'default'`. */
-  name?: string;
-  /** Consecutive failures that trip CLOSED → OPEN. Default 5. */
-  failureThreshold?: number;
-  /** Milliseconds from entering OPEN to moving to HALF_OPEN by itself. Default 30 000. */
-  resetTimeoutMs?: number;
-  /** Trial calls admitted at once while HALF_OPEN. Default 3. */
-  halfOpenMaxCalls?: number;
-  /** Successful trial calls that close the breaker. Default 2. */
-  successThreshold?: number;
-  /** Whether an error counts as a failure. Default: every error does. Errors that do not count as successes. */
-  isFailure?: (error: unknown) => boolean;
-  /**
-   * Spreads the OPEN → HALF_OPEN delay: each OPEN period lasts `resetTimeoutMs · (1 − resetJitter · random())`,
-   * so the probes of many breakers that opened together do not arrive together. In [0, 1). Default 0
-   * (exactly `resetTimeoutMs`).
-   */
-  resetJitter?: number;
-  /** Source of `resetJitter`, in [0, 1). Default `Math.random`. */
-  random?: () => number;
-  /** Time source for the reset timer and every timestamp. Default {@link systemClock}. */
-  clock?: Clock;
-  /** Receives XState inspection events of the breaker's actor (for the inspector). */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /**
-   * Start from a saved state (see {@link CircuitBreaker.checkpoint}) instead of CLOSED. OPEN resumes
-   * with its absolute deadline on `clock`, bounded by `resetTimeoutMs` from now: past it, the breaker
-   * is HALF_OPEN at once; before it, it moves at the deadline. HALF_OPEN resumes with no trial in
-   * flight; CLOSED keeps its failure count.
-   */
-  restore?: BreakerCheckpoint;
-  /** Upper bound of {@link CircuitBreaker.holdOpen}'s duration. Default 600 000 (10 minutes). */
-  maxHoldOpenMs?: number;
-}
-
-/** What a breaker needs to resume where it was: times are absolute, on the breaker's clock. */
-export interface BreakerCheckpoint {
-  state: BreakerState;
-  consecutiveFailures: number;
-  /** Clock time of the last entry into OPEN, or null if it never opened. */
-  openedAt: number | null;
-  /** OPEN: clock time at which it moves to HALF_OPEN; null otherwise. */
-  reopensAt: number | null;
-}
-
-export interface ExecuteOptions {
-  /**
-   * Passed to `fn`. The breaker itself does not abort calls; a call that settles after this signal
-   * aborted is *cancelled*: neither a success nor a failure (it only frees its HALF_OPEN trial slot).
-   */
-  signal?: AbortSignal;
-}
-
-export interface BreakerTransition {
-  from: BreakerState;
-  to: BreakerState;
-  /** Clock time of the transition, in ms. */
-  at: number;
-  reason: string;
-}
-
-export interface CircuitBreakerMetrics {
-  name: string;
-  state: BreakerState;
-  consecutiveFailures: number;
-  totalSuccesses: number;
-  totalFailures: number;
-  /** Calls refused without being run. */
-  rejectedCalls: number;
-  /** Admitted calls that settled after their caller aborted: neither successes nor failures. */
-  cancelledCalls: number;
-  /** CLOSED → OPEN transitions. */
-  tripsCount: number;
-  /** Every entry into OPEN (trips and failed trials). */
-  openCount: number;
-  /** Length of the last finished OPEN period, or null when none has finished. */
-  lastOpenDurationMs: number | null;
-  /** Cumulative time in each state, the current period included. */
-  timeInStateMs: Record<BreakerState, number>;
-  /** The last 100 transitions, oldest first. */
-  transitions: BreakerTransition[];
-}
-
-export interface CircuitBreaker {
-  readonly name: string;
-  /** The machine's current state value. */
-  readonly state: BreakerState;
-  /**
-   * Runs `fn` if the breaker admits it, and records its outcome. Rejects with
-   * {@link BrokenCircuitError}, without calling `fn`, when OPEN or when HALF_OPEN has no free trial slot.
-   */
-  execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T>;
-  /** Back to CLOSED with no failures counted, from any state. */
-  reset(): void;
-  metrics(): CircuitBreakerMetrics;
-  /** The running XState actor of {@link breakerMachine}. */
-  readonly actor: Actor<BreakerMachine>;
-  /** Stops the actor and clears its timer; later calls are refused with `BreakerStoppedError`. */
-  stop(): void;
-  /** The state to save so that `createCircuitBreaker({ restore })` resumes it (absolute deadlines). */
-  checkpoint(): BreakerCheckpoint;
-  /** Whether `execute` would run a call now (CLOSED, or HALF_OPEN with a free trial slot). */
-  canAdmit(): boolean;
-  /** Whole milliseconds until OPEN ends (0 when not OPEN). */
-  retryAfterMs(): number;
-  /**
-   * The refusal `execute` would reject with now, counted in `rejectedCalls`; undefined when a call
-   * would be admitted. For callers that must refuse before doing any work of their own.
-   */
-  refusal(): BrokenCircuitError | BreakerStoppedError | undefined;
-  /**
-   * OPEN for `durationMs` (capped by `maxHoldOpenMs`) from now, unless an OPEN period already ends
-   * later: the backend asked callers to wait (an HTTP `Retry-After`).
-   */
-  holdOpen(durationMs: number): void;
-  /** Calls `listener` on every change of state. Returns the function that stops it. */
-  onTransition(listener: (transition: BreakerTransition) => void): () => void;
-}
 
 const HISTORY_LIMIT = 100;
 const TRIAL_START = { type: 'TRIAL_START' } as const;
@@ -476,7 +369,8 @@ class Breaker implements CircuitBreaker {
   private cancelled(period: number, trial: boolean): void {
     this.cancelledCalls++;
     if (this.stopped) return;
-    if (trial && period === this.period && this.current.value === 'HALF_OPEN') this.actor.send(TRIAL_CANCELLED);
+    if (trial && period === this.period && this.current.value === 'HALF_OPEN')
+      this.actor.send(TRIAL_CANCELLED);
   }
 
   /** Caches what the hot path asks the machine: whether a call is admitted and whether SUCCESS matters. */
