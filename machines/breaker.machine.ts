@@ -48,7 +48,7 @@ export interface BreakerContext {
   trialSuccesses: number;
   /** Why the machine last changed state (shown in the transition history). */
   reason: string;
-  /** Where to resume; read once by the initial `resuming` state. */
+  /** Where to resume; read once on start, then null. */
   resume: BreakerResumePoint | null;
 }
 
@@ -119,8 +119,8 @@ const atOf = (event: BreakerEvent): number => ('at' in event ? (event.at ?? 0) :
  * threshold; OPEN moves to HALF_OPEN by its own timer (`resetTimeout`), with no call needed;
  * HALF_OPEN admits a bounded number of trial calls, closes after enough successes and reopens on
  * the first failure; a cancelled trial only frees its slot. HOLD_OPEN opens it for a given time.
- * `RESET` returns to CLOSED from anywhere. The transient initial state `resuming` starts it CLOSED,
- * or where its `resume` input says.
+ * `RESET` returns to CLOSED from anywhere. It starts CLOSED, or, given a `resume` input, moves at once
+ * (before its first snapshot is observed) to where that says.
  */
 export const breakerMachine = setup({
   types: {
@@ -187,7 +187,7 @@ export const breakerMachine = setup({
 }).createMachine({
   id: 'breaker',
   context: ({ input }) => breakerContext(input),
-  initial: 'resuming',
+  initial: 'CLOSED',
   on: {
     RESET: {
       target: '.CLOSED',
@@ -196,16 +196,14 @@ export const breakerMachine = setup({
     },
   },
   states: {
-    resuming: {
+    CLOSED: {
+      entry: 'clearDeadline',
+      // A resume point is read once, on start (the action clears it): the breaker resumes where it was.
       always: [
         { guard: 'resumesOpen', target: 'OPEN', actions: 'resume' },
         { guard: 'resumesHalfOpen', target: 'HALF_OPEN', actions: 'resume' },
-        { target: 'CLOSED', actions: 'resume', guard: 'hasResumePoint' },
-        { target: 'CLOSED' },
+        { guard: 'hasResumePoint', actions: 'resume' },
       ],
-    },
-    CLOSED: {
-      entry: 'clearDeadline',
       on: {
         SUCCESS: { guard: 'hasFailures', actions: 'clearFailures' },
         FAILURE: [
