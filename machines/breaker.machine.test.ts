@@ -54,6 +54,79 @@ describe('breakerMachine', () => {
     actor.stop();
   });
 
+  test('a cancelled trial frees its slot and changes nothing else', () => {
+    const clock = new SimulatedClock();
+    const actor = createActor(breakerMachine, { input, clock }).start();
+    actor.send({ type: 'FAILURE', at: 0 });
+    actor.send({ type: 'FAILURE', at: 0 });
+    clock.increment(1_000);
+    actor.send({ type: 'TRIAL_START' });
+    expect(actor.getSnapshot().can({ type: 'TRIAL_START' })).toBe(false);
+    actor.send({ type: 'TRIAL_CANCELLED' });
+    expect(actor.getSnapshot().value).toBe('HALF_OPEN');
+    expect(actor.getSnapshot().context).toMatchObject({
+      trialsInFlight: 0,
+      trialSuccesses: 0,
+      consecutiveFailures: 2,
+    });
+    expect(actor.getSnapshot().can({ type: 'TRIAL_START' })).toBe(true);
+    expect(actor.getSnapshot().can({ type: 'TRIAL_CANCELLED' })).toBe(false);
+    actor.stop();
+  });
+
+  test('HOLD_OPEN opens for its duration; only a later deadline replaces the current one', () => {
+    const clock = new SimulatedClock();
+    const actor = createActor(breakerMachine, { input, clock }).start();
+    actor.send({ type: 'HOLD_OPEN', durationMs: 5_000, at: 100 });
+    expect(actor.getSnapshot().value).toBe('OPEN');
+    expect(actor.getSnapshot().context).toMatchObject({
+      openedAt: 100,
+      reopensAt: 5_100,
+      openDelayMs: 5_000,
+    });
+    expect(actor.getSnapshot().can({ type: 'HOLD_OPEN', durationMs: 1_000, at: 100 })).toBe(false);
+    expect(actor.getSnapshot().can({ type: 'HOLD_OPEN', durationMs: 9_000, at: 100 })).toBe(true);
+    clock.increment(4_999);
+    expect(actor.getSnapshot().value).toBe('OPEN');
+    clock.increment(1);
+    expect(actor.getSnapshot().value).toBe('HALF_OPEN');
+    expect(actor.getSnapshot().context.reopensAt).toBeNull();
+    actor.stop();
+  });
+
+  test('the resume input starts it where it was, the OPEN deadline bounded by resetTimeoutMs', () => {
+    const resumed = (resume: Parameters<typeof createActor<typeof breakerMachine>>[1]) =>
+      createActor(breakerMachine, resume).start().getSnapshot();
+    const open = resumed({
+      input: {
+        ...input,
+        resume: { state: 'OPEN', consecutiveFailures: 2, openedAt: 0, reopensAt: 1e15, now: 50 },
+      },
+    });
+    expect(open.value).toBe('OPEN');
+    expect(open.context).toMatchObject({
+      consecutiveFailures: 2,
+      reopensAt: 1_050,
+      openDelayMs: 1_000,
+      resume: null,
+    });
+    const past = resumed({
+      input: {
+        ...input,
+        resume: { state: 'OPEN', consecutiveFailures: 2, openedAt: 0, reopensAt: 10, now: 50 },
+      },
+    });
+    expect(past.value).toBe('HALF_OPEN');
+    const closed = resumed({
+      input: {
+        ...input,
+        resume: { state: 'CLOSED', consecutiveFailures: 1, openedAt: null, reopensAt: null, now: 0 },
+      },
+    });
+    expect(closed.value).toBe('CLOSED');
+    expect(closed.context.consecutiveFailures).toBe(1);
+  });
+
   test('every guard, action and delay is named, so the definition serializes for diagrams', () => {
     const json = JSON.stringify(breakerMachine.toJSON());
     expect(json).not.toContain('"type":null');

@@ -25,6 +25,7 @@ const line = (overrides: Partial<BackendHealth>): BackendHealth => ({
   lastCheckAt: null,
   lastSuccessAt: null,
   lastError: null,
+  lastErrorAt: null,
   latencyMs: null,
   critical: false,
   ...overrides,

@@ -18,11 +18,7 @@ import {
 import { type HttpProbeOutput, httpMachine } from './http.machine.js';
 
 /** Threshold 1 makes a first failure DOWN at once; 3 stays DEGRADED once before DOWN: both are needed. */
-const inputs = [
-  { probeIntervalMs: 1_000, downAfterFailures: 1 },
-  { probeIntervalMs: 1_000, downAfterFailures: 3 },
-];
-const AFTER_PROBE_INTERVAL = 'xstate.after.probeInterval.http.prober.waiting';
+const inputs = [{ downAfterFailures: 1 }, { downAfterFailures: 3 }];
 const PROBE_DONE = 'xstate.done.actor.probe';
 const PROBE_ERROR = 'xstate.error.actor.probe';
 const probeError = new Error('probe refused');
@@ -43,7 +39,6 @@ function possibleEvents(snapshot: Snapshot): AnyEventObject[] {
   if (prober === 'probing') {
     events.push({ type: PROBE_DONE, output: { latencyMs: 7 } }, { type: PROBE_ERROR, error: probeError });
   }
-  if (prober === 'waiting') events.push({ type: AFTER_PROBE_INTERVAL });
   return events;
 }
 
@@ -101,8 +96,7 @@ test('every transition of the http machine is replayed against an actor', async 
       for (const step of path.steps) {
         const event = step.event as AnyEventObject;
         if (event.type === 'xstate.init') continue;
-        if (event.type === AFTER_PROBE_INTERVAL) await clock.advance(input.probeIntervalMs);
-        else if (event.type === PROBE_DONE) probes.shift()?.resolve(event.output as HttpProbeOutput);
+        if (event.type === PROBE_DONE) probes.shift()?.resolve(event.output as HttpProbeOutput);
         else if (event.type === PROBE_ERROR) probes.shift()?.reject(event.error);
         else actor.send(event as never);
         await settle();
@@ -111,8 +105,8 @@ test('every transition of the http machine is replayed against an actor', async 
         const actual = actor.getSnapshot();
         expect(actual.value, `after ${event.type}`).toEqual(expected.value);
         expect(actual.context, `after ${event.type}`).toEqual(expected.context);
-        // The probe timer runs exactly while waiting; a probe actor runs exactly while probing.
-        expect(clock.pendingTimers()).toBe(actual.value.prober === 'waiting' ? 1 : 0);
+        // The machine has no timer of its own: periodic probes are its owner's (PROBE_NOW).
+        expect(clock.pendingTimers()).toBe(0);
         if (actual.value.prober !== 'probing') probes.length = 0;
       }
       actor.stop();
@@ -127,7 +121,7 @@ test('every transition of the http machine is replayed against an actor', async 
 });
 
 test('availability rules: one failure degrades, the threshold or an open breaker is DOWN, a success is UP', () => {
-  const actor = createActor(httpMachine, { input: { probeIntervalMs: 1_000, downAfterFailures: 3 } });
+  const actor = createActor(httpMachine, { input: { downAfterFailures: 3 } });
   actor.start();
   const availability = () => actor.getSnapshot().value.availability;
   expect(availability()).toBe('UNKNOWN');
@@ -150,5 +144,13 @@ test('availability rules: one failure degrades, the threshold or an open breaker
   actor.send({ type: 'STOP' });
   actor.send({ type: 'CALL_SUCCEEDED', latencyMs: 1 });
   expect(actor.getSnapshot().value).toEqual({ availability: 'STOPPED', prober: 'stopped' });
+  actor.stop();
+});
+
+test('a failed probe of a backend never seen answering is DOWN at once, not DEGRADED', () => {
+  const actor = createActor(httpMachine, { input: { downAfterFailures: 3 } });
+  actor.start();
+  actor.send({ type: 'PROBE_FAILED', error: 'connection refused' });
+  expect(actor.getSnapshot().value.availability).toBe('DOWN');
   actor.stop();
 });

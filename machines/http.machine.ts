@@ -4,8 +4,6 @@ import { assign, fromPromise, raise, setup } from 'xstate';
 export type HttpAvailability = 'UNKNOWN' | 'UP' | 'DEGRADED' | 'DOWN' | 'STOPPED';
 
 export interface HttpMachineInput {
-  /** Time between the end of one probe and the start of the next. */
-  probeIntervalMs: number;
   /** Consecutive failed calls or probes that make the backend DOWN (fewer make it DEGRADED). */
   downAfterFailures: number;
 }
@@ -25,11 +23,11 @@ export interface HttpProbeOutput {
 }
 
 export type HttpEvent =
-  /** Starts probing: a probe at once, then one every `probeIntervalMs`. */
+  /** Starts the backend: one probe at once. Periodic probes are the owner's (`PROBE_NOW`). */
   | { type: 'START' }
   /** Stops probing and freezes availability as `STOPPED`; nothing moves the machine afterwards. */
   | { type: 'STOP' }
-  /** Probe now instead of waiting for the interval (ignored while a probe runs). Starts probing if idle. */
+  /** Probe now (ignored while a probe runs). Starts probing if idle. */
   | { type: 'PROBE_NOW' }
   /** One real call (one attempt) got an answer from the backend: 2xx/3xx, or a 4xx that is the caller's fault. */
   | { type: 'CALL_SUCCEEDED'; latencyMs: number }
@@ -48,7 +46,7 @@ function messageOf(error: unknown): string {
   return String(error);
 }
 
-/** A failed call or probe before DOWN: the down threshold reached → DOWN, else DEGRADED. */
+/** A failed call before DOWN: the down threshold reached → DOWN, else DEGRADED. */
 const failureWhileNotDown = [
   { guard: 'reachesDownThreshold', target: 'DOWN', actions: 'recordFailure' },
   { target: 'DEGRADED', actions: 'recordFailure' },
@@ -64,14 +62,18 @@ const failureWhileDegraded = [
  * Rules of availability (the `availability` region):
  * - UNKNOWN until the first outcome.
  * - A success (call or probe) → UP from anywhere, failure count back to 0, its latency recorded.
- * - A failure (call or probe) adds one to the failure count: reaching `downAfterFailures` → DOWN,
- *   otherwise → DEGRADED (so one failure from UP is DEGRADED, and a failure while DOWN stays DOWN).
+ * - A failed probe while UNKNOWN → DOWN: a backend never seen answering whose health check fails is
+ *   down, not degraded (DEGRADED means "answered before, failing now").
+ * - Otherwise a failure (call or probe) adds one to the failure count: reaching `downAfterFailures` →
+ *   DOWN, else → DEGRADED (so one failure from UP is DEGRADED, and a failure while DOWN stays DOWN).
  * - The breaker entering OPEN → DOWN at once, whatever the count.
  * - STOP → STOPPED, which ignores everything.
  *
- * The `prober` region schedules active probes: idle until START (or PROBE_NOW), then probing (the
- * `probe` actor, provided by the runtime) and waiting `probeInterval` between probes. Probe outcomes
- * are raised as PROBE_SUCCEEDED / PROBE_FAILED so the availability region treats them like calls.
+ * The `prober` region runs one probe (the `probe` actor, provided by the runtime) on START or
+ * PROBE_NOW and has no timer of its own: periodic probes belong to whoever owns the schedule (the
+ * bridge's health check), and the breaker's HALF_OPEN trial asks for one through PROBE_NOW. Probe
+ * outcomes are raised as PROBE_SUCCEEDED / PROBE_FAILED so the availability region treats them like
+ * calls.
  */
 export const httpMachine = setup({
   types: {
@@ -106,14 +108,10 @@ export const httpMachine = setup({
       error: messageOf((event as unknown as { error: unknown }).error),
     })),
   },
-  delays: {
-    probeInterval: ({ context }) => context.probeIntervalMs,
-  },
 }).createMachine({
   id: 'http',
   type: 'parallel',
   context: ({ input }) => ({
-    probeIntervalMs: input.probeIntervalMs,
     downAfterFailures: input.downAfterFailures,
     consecutiveFailures: 0,
     latencyMs: null,
@@ -131,7 +129,7 @@ export const httpMachine = setup({
             CALL_SUCCEEDED: { target: 'UP', actions: 'recordSuccess' },
             PROBE_SUCCEEDED: { target: 'UP', actions: 'recordSuccess' },
             CALL_FAILED: failureWhileNotDown,
-            PROBE_FAILED: failureWhileNotDown,
+            PROBE_FAILED: { target: 'DOWN', actions: 'recordFailure' },
             BREAKER_OPENED: { target: 'DOWN' },
           },
         },
@@ -177,14 +175,11 @@ export const httpMachine = setup({
           invoke: {
             id: 'probe',
             src: 'probe',
-            onDone: { target: 'waiting', actions: 'reportProbeSuccess' },
-            onError: { target: 'waiting', actions: 'reportProbeFailure' },
+            onDone: { target: 'ready', actions: 'reportProbeSuccess' },
+            onError: { target: 'ready', actions: 'reportProbeFailure' },
           },
         },
-        waiting: {
-          after: {
-            probeInterval: { target: 'probing' },
-          },
+        ready: {
           on: {
             PROBE_NOW: { target: 'probing' },
           },

@@ -33,12 +33,21 @@ export interface RetryAttemptInput {
   attempt: number;
 }
 
+/** A `retryAfterMs` carried by an error (an HTTP 429/503 with `Retry-After`, say). */
+export function retryAfterOf(error: unknown): number | undefined {
+  const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof value === 'number' && value >= 0 ? value : undefined;
+}
+
 /**
  * The retry loop as pure data: attempting → (evaluating → waiting on a computed delay → attempting)…
  * → succeeded | failed, and aborted from anywhere on ABORT. The attempt itself (`attempt`), the retry
- * decision (`isRetryable`), the delay (`planBackoff`) and the logging hook (`notifyRetry`) are provided
- * by `retry()`; the defaults here retry nothing and use the middle of the jitter band, so the machine
- * alone is deterministic.
+ * decision (`isRetryable`, a pure guard), the grant of a retry from a shared budget (`acquireRetry`,
+ * an invoked actor that rejects when refused), the delay (`planBackoff`) and the logging hook
+ * (`notifyRetry`) are provided by `retry()`; the defaults here retry nothing and use the middle of the
+ * jitter band, so the machine alone is deterministic. An error whose `retryAfterMs` exceeds
+ * `maxDelayMs` stops the loop at once (`asksLongerThanMaxDelay`): the server asked for more than this
+ * loop may wait.
  */
 export const retryMachine = setup({
   types: {
@@ -50,9 +59,12 @@ export const retryMachine = setup({
     attempt: fromPromise<unknown, RetryAttemptInput>(async () => {
       throw new Error('retryMachine: provide the "attempt" actor');
     }),
+    /** Resolves when the retry is granted, rejects when refused. Default: always granted. */
+    acquireRetry: fromPromise<void>(async () => {}),
   },
   guards: {
     isOutOfRetries: ({ context }) => context.attempt >= context.maxRetries,
+    asksLongerThanMaxDelay: ({ context }) => (retryAfterOf(context.lastError) ?? 0) > context.maxDelayMs,
     isRetryable: () => false,
   },
   actions: {
@@ -112,9 +124,18 @@ export const retryMachine = setup({
     evaluating: {
       always: [
         { guard: 'isOutOfRetries', target: 'failed' },
-        { guard: 'isRetryable', target: 'waiting', actions: ['planBackoff', 'notifyRetry'] },
+        { guard: 'asksLongerThanMaxDelay', target: 'failed' },
+        { guard: 'isRetryable', target: 'acquiring' },
         { target: 'failed' },
       ],
+    },
+    acquiring: {
+      invoke: {
+        id: 'acquireRetry',
+        src: 'acquireRetry',
+        onDone: { target: 'waiting', actions: ['planBackoff', 'notifyRetry'] },
+        onError: { target: 'failed' },
+      },
     },
     waiting: {
       after: {

@@ -1,7 +1,8 @@
 import { expect, test } from 'vitest';
-import { breakerMachine } from '../machines/breaker.machine.js';
+import type { AnyEventObject } from 'xstate';
+import { type BreakerContext, breakerMachine } from '../machines/breaker.machine.js';
 import { createManualClock, settle } from '../src/clock.js';
-import { createCircuitBreaker } from '../src/reliability/breaker.js';
+import { type BreakerCheckpoint, createCircuitBreaker } from '../src/reliability/breaker.js';
 import {
   coverageReport,
   createTransitionCollector,
@@ -11,76 +12,146 @@ import {
 
 const input = { failureThreshold: 2, resetTimeoutMs: 1_000, halfOpenMaxCalls: 2, successThreshold: 2 };
 const AFTER_RESET_TIMEOUT = 'xstate.after.resetTimeout.breaker.OPEN';
+const HOLD_MS = 5_000;
 
 interface Deferred {
   resolve(value: string): void;
   reject(error: Error): void;
+  /** Aborts the trial's caller: its outcome becomes a cancellation. */
+  abort(): void;
+}
+
+const events: AnyEventObject[] = [
+  { type: 'SUCCESS' },
+  { type: 'FAILURE' },
+  { type: 'TRIAL_START' },
+  { type: 'TRIAL_SUCCESS' },
+  { type: 'TRIAL_FAILURE' },
+  { type: 'TRIAL_CANCELLED' },
+  { type: 'HOLD_OPEN', durationMs: HOLD_MS },
+  { type: 'RESET' },
+  { type: AFTER_RESET_TIMEOUT },
+];
+
+/**
+ * Where the replayed breakers start: fresh, and restored (`createCircuitBreaker({ restore })`, the
+ * machine's `resume` input) into each state, OPEN both before and past its deadline. The clock starts
+ * at 0, the `now` of every resume point.
+ */
+const starts: { label: string; restore?: BreakerCheckpoint }[] = [
+  { label: 'fresh' },
+  {
+    label: 'restored CLOSED',
+    restore: { state: 'CLOSED', consecutiveFailures: 1, openedAt: null, reopensAt: null },
+  },
+  {
+    label: 'restored OPEN',
+    restore: { state: 'OPEN', consecutiveFailures: 2, openedAt: -500, reopensAt: 500 },
+  },
+  {
+    label: 'restored OPEN, deadline past',
+    restore: { state: 'OPEN', consecutiveFailures: 2, openedAt: -2_000, reopensAt: -1_000 },
+  },
+  {
+    label: 'restored HALF_OPEN',
+    restore: { state: 'HALF_OPEN', consecutiveFailures: 2, openedAt: -2_000, reopensAt: null },
+  },
+];
+
+/** Clock stamps differ between the model (events carry no time) and the runtime: compared apart. */
+function withoutStamps(context: BreakerContext) {
+  const { openedAt, reopensAt, ...rest } = context;
+  return { ...rest, opened: openedAt !== null, deadline: reopensAt !== null };
 }
 
 test('every transition of the breaker machine is replayed against createCircuitBreaker', async () => {
-  const paths = transitionPaths(breakerMachine, {
-    input,
-    // Failed trials keep counting consecutive failures; one more than a trip is enough to explore.
-    stopWhen: (snapshot) => snapshot.context.consecutiveFailures > input.failureThreshold + 1,
-  });
   const collector = createTransitionCollector();
-  expect(paths.length).toBeGreaterThan(10);
+  let replayed = 0;
+  for (const start of starts) {
+    const paths = transitionPaths(breakerMachine, {
+      input: start.restore ? { ...input, resume: { ...start.restore, now: 0 } } : input,
+      events,
+      // Failed trials keep counting consecutive failures; one more than a trip is enough to explore.
+      stopWhen: (snapshot) => snapshot.context.consecutiveFailures > input.failureThreshold + 1,
+    });
+    expect(paths.length, start.label).toBeGreaterThan(10);
+    replayed += paths.length;
 
-  for (const path of paths) {
-    const clock = createManualClock();
-    const breaker = createCircuitBreaker({ ...input, clock, inspect: collector.inspect });
-    let trials: Deferred[] = [];
-    let period = breaker.state;
-    let finished = 0;
-    const track = (promise: Promise<unknown>) =>
-      promise.then(
-        () => finished++,
-        () => finished++,
-      );
-
-    for (const step of path.steps) {
-      const type = step.event.type;
-      if (type === 'xstate.init') continue;
-      if (type === 'SUCCESS') await track(breaker.execute(() => 'ok'));
-      else if (type === 'FAILURE') {
-        await track(
-          breaker.execute(() => {
-            throw new Error('boom');
-          }),
+    for (const path of paths) {
+      const clock = createManualClock();
+      const breaker = createCircuitBreaker({
+        ...input,
+        clock,
+        inspect: collector.inspect,
+        ...(start.restore ? { restore: start.restore } : {}),
+      });
+      let trials: Deferred[] = [];
+      let period = breaker.state;
+      let finished = 0;
+      const track = (promise: Promise<unknown>) =>
+        promise.then(
+          () => finished++,
+          () => finished++,
         );
-      } else if (type === 'TRIAL_START') {
-        const admitted = breaker.execute(
-          () =>
-            new Promise<string>((resolve, reject) => {
-              trials.push({ resolve, reject });
+
+      for (const step of path.steps) {
+        const type = step.event.type;
+        if (type === 'xstate.init') continue;
+        if (type === 'SUCCESS') await track(breaker.execute(() => 'ok'));
+        else if (type === 'FAILURE') {
+          await track(
+            breaker.execute(() => {
+              throw new Error('boom');
             }),
-        );
-        void track(admitted);
-      } else if (type === 'TRIAL_SUCCESS') trials.shift()?.resolve('ok');
-      else if (type === 'TRIAL_FAILURE') trials.shift()?.reject(new Error('trial failed'));
-      else if (type === 'RESET') breaker.reset();
-      else if (type === AFTER_RESET_TIMEOUT) await clock.advance(input.resetTimeoutMs);
-      else throw new Error(`unmapped event ${type}`);
-      await settle();
+          );
+        } else if (type === 'TRIAL_START') {
+          const caller = new AbortController();
+          const admitted = breaker.execute(
+            () =>
+              new Promise<string>((resolve, reject) => {
+                trials.push({ resolve, reject, abort: () => caller.abort('caller left') });
+              }),
+            { signal: caller.signal },
+          );
+          void track(admitted);
+        } else if (type === 'TRIAL_SUCCESS') trials.shift()?.resolve('ok');
+        else if (type === 'TRIAL_FAILURE') trials.shift()?.reject(new Error('trial failed'));
+        else if (type === 'TRIAL_CANCELLED') {
+          const trial = trials.shift();
+          trial?.abort();
+          trial?.resolve('too late');
+        } else if (type === 'HOLD_OPEN') breaker.holdOpen(HOLD_MS);
+        else if (type === 'RESET') breaker.reset();
+        else if (type === AFTER_RESET_TIMEOUT) expect(await clock.next()).toBe(true);
+        else throw new Error(`unmapped event ${type}`);
+        await settle();
 
-      if (breaker.state !== period) {
-        trials = []; // calls admitted in an earlier period no longer move the machine
-        period = breaker.state;
+        if (breaker.state !== period) {
+          trials = []; // calls admitted in an earlier period no longer move the machine
+          period = breaker.state;
+        }
+        const expected = step.state;
+        const actual = breaker.actor.getSnapshot();
+        expect(actual.value, `after ${type}`).toBe(expected.value);
+        expect(withoutStamps(actual.context)).toEqual(withoutStamps(expected.context));
+        const metrics = breaker.metrics();
+        expect(metrics.state).toBe(expected.value);
+        expect(metrics.consecutiveFailures).toBe(expected.context.consecutiveFailures);
+        expect(
+          metrics.totalSuccesses + metrics.totalFailures + metrics.rejectedCalls + metrics.cancelledCalls,
+        ).toBe(finished);
+        if (metrics.transitions.length > 0) expect(metrics.transitions.at(-1)?.to).toBe(expected.value);
+        expect(breaker.canAdmit()).toBe(
+          expected.value === 'CLOSED' ||
+            (expected.value === 'HALF_OPEN' && expected.context.trialsInFlight < input.halfOpenMaxCalls),
+        );
+        expect(clock.pendingTimers()).toBe(expected.value === 'OPEN' ? 1 : 0);
       }
-      const expected = step.state;
-      const actual = breaker.actor.getSnapshot();
-      expect(actual.value, `after ${type}`).toBe(expected.value);
-      expect(actual.context).toEqual(expected.context);
-      const metrics = breaker.metrics();
-      expect(metrics.state).toBe(expected.value);
-      expect(metrics.consecutiveFailures).toBe(expected.context.consecutiveFailures);
-      expect(metrics.totalSuccesses + metrics.totalFailures + metrics.rejectedCalls).toBe(finished);
-      expect(metrics.transitions.at(-1)?.to ?? 'CLOSED').toBe(expected.value);
-      expect(clock.pendingTimers()).toBe(expected.value === 'OPEN' ? 1 : 0);
+      breaker.stop();
+      expect(clock.pendingTimers()).toBe(0);
     }
-    breaker.stop();
-    expect(clock.pendingTimers()).toBe(0);
   }
+  console.log(`breaker: replayed ${replayed} paths`);
 
   const report = coverageReport('breaker', definedTransitions(breakerMachine), collector.taken);
   console.log(report.line);

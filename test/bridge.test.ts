@@ -18,6 +18,7 @@ const line = (status: HealthStatus, critical: boolean): BackendHealth => ({
   lastCheckAt: null,
   lastSuccessAt: null,
   lastError: null,
+  lastErrorAt: null,
   latencyMs: null,
   critical,
 });

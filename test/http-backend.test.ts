@@ -4,9 +4,7 @@
  * clock, which the tests advance only once the request has really reached the server (or the retry has
  * really been planned): no test sleeps on the wall clock for a backoff.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   createHttpBackend,
   type HttpBackend,
@@ -19,76 +17,7 @@ import {
 import { createManualClock, type ManualClock } from '../src/clock.js';
 import { BrokenCircuitError } from '../src/reliability/errors.js';
 import type { RetryInfo } from '../src/reliability/retry.js';
-
-type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
-
-interface TestServer {
-  port: number;
-  readonly hits: number;
-  readonly requests: { method: string; url: string; authorization: string | undefined }[];
-  /** Resolves once the server has received its `n`-th request (counting from its first start). */
-  waitForHit(n: number): Promise<void>;
-  close(): Promise<void>;
-  /** Listens again on the same port. */
-  restart(): Promise<void>;
-}
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function startServer(handler: Handler): Promise<TestServer> {
-  let hits = 0;
-  const requests: TestServer['requests'] = [];
-  const waiters: { n: number; resolve: () => void }[] = [];
-  const server = createServer((req, res) => {
-    hits++;
-    requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
-    handler(req, res, hits);
-    for (const waiter of waiters.filter((w) => w.n <= hits)) {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve();
-    }
-  });
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  await listen(0);
-  const port = (server.address() as AddressInfo).port;
-  let listening = true;
-  const close = async () => {
-    if (!listening) return;
-    listening = false;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  cleanups.push(close);
-  return {
-    port,
-    get hits() {
-      return hits;
-    },
-    requests,
-    waitForHit: (n) =>
-      n <= hits ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
-    close,
-    async restart() {
-      await listen(port);
-      listening = true;
-    },
-  };
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
+import { cleanups, json, startServer, type TestServer } from './support/http-server.js';
 
 const SECRET = 'sk-very-secret-token';
 
@@ -177,7 +106,7 @@ describe('request: failures are retried through the breaker', () => {
     expect(backend.breaker.metrics()).toMatchObject({ totalFailures: 1, totalSuccesses: 1 });
   });
 
-  test('503 with Retry-After as an HTTP date; 429 with a long Retry-After is clamped to maxDelayMs', async () => {
+  test('503 with Retry-After as an HTTP date; a 429 asking longer than maxDelayMs stops retrying and holds the breaker OPEN', async () => {
     const clock = clockAtWholeSecond();
     const server = await startServer((_req, res, hit) => {
       if (hit === 1) json(res, 503, {}, { 'retry-after': new Date(clock.now() + 3_000).toUTCString() });
@@ -187,20 +116,20 @@ describe('request: failures are retried through the breaker', () => {
     const { backend, fetchCalls, nextRetry } = backendFor(server, clock, { retry: { maxDelayMs: 5_000 } });
 
     const reply = backend.requestJson('/models');
+    const outcome = reply.catch((error: unknown) => error);
     const first = await nextRetry();
     expect(first.delayMs).toBe(3_000);
     await clock.advance(2_999);
     expect(fetchCalls()).toBe(1);
     await clock.advance(1);
-    const second = await nextRetry();
-    expect((second.error as HttpStatusError).status).toBe(429);
-    expect((second.error as HttpStatusError).retryAfterMs).toBe(120_000);
-    expect(second.delayMs).toBe(5_000);
-    await clock.advance(4_999);
+    const refused = await outcome;
+    expect((refused as HttpStatusError).status).toBe(429);
+    expect((refused as HttpStatusError).retryAfterMs).toBe(120_000);
     expect(fetchCalls()).toBe(2);
-    await clock.advance(1);
-    await expect(reply).resolves.toEqual({ ok: true });
-    expect(server.hits).toBe(3);
+    expect(backend.breaker.state).toBe('OPEN');
+    expect(backend.breaker.retryAfterMs()).toBe(120_000);
+    await expect(backend.requestJson('/models')).rejects.toBeInstanceOf(BrokenCircuitError);
+    expect(server.hits).toBe(2);
   });
 
   test('a server that hangs: the per-request timeout fires on the clock, counts as a failure, is retried', async () => {
@@ -342,22 +271,6 @@ describe('request: failures are retried through the breaker', () => {
   });
 });
 
-/**
- * Resolves when the probe started by the interval has finished (it may already have: the I/O is real).
- * Unlike `probe()`, never starts another one.
- */
-function intervalProbeDone(backend: HttpBackend): Promise<void> {
-  const done = () => backend.actor.getSnapshot().value.prober !== 'probing';
-  return new Promise((resolve) => {
-    if (done()) return resolve();
-    const subscription = backend.actor.subscribe(() => {
-      if (!done()) return;
-      subscription.unsubscribe();
-      resolve();
-    });
-  });
-}
-
 describe('probe: GET {baseUrl}/models drives availability', () => {
   test('UNKNOWN → UP; server down → DEGRADED → DOWN; back → UP', async () => {
     const clock = clockAtWholeSecond();
@@ -400,8 +313,8 @@ describe('probe: GET {baseUrl}/models drives availability', () => {
     const upSince = backend.status().lastSuccessAt;
     const states: string[] = [];
     for (let i = 0; i < 3; i++) {
-      await clock.advance(1_000); // the probe interval: the next probe starts
-      await intervalProbeDone(backend);
+      await clock.advance(1_000);
+      await backend.probe(); // the owner's periodic probe (the bridge's health check)
       states.push(backend.state);
     }
     expect(states).toEqual(['DEGRADED', 'DEGRADED', 'DOWN']);
@@ -412,7 +325,7 @@ describe('probe: GET {baseUrl}/models drives availability', () => {
 
     await server.restart();
     await clock.advance(1_000);
-    await intervalProbeDone(backend);
+    await backend.probe();
     expect(backend.status()).toMatchObject({ status: 'pass', state: 'UP', consecutiveFailures: 0 });
     expect(changes).toEqual(['UNKNOWN', 'UP', 'DEGRADED', 'DOWN', 'UP']);
     expect(server.hits).toBe(2);

@@ -44,13 +44,9 @@ describe('circuit breaker invariants under random calls, outcomes and clock adva
           const clock = createManualClock(1_000);
           const breaker = createCircuitBreaker({ ...options, clock });
           let period = 0;
-          breaker.actor.subscribe(() => {
-            if (breaker.actor.getSnapshot().value !== lastState) {
-              lastState = breaker.actor.getSnapshot().value;
-              period++;
-            }
+          breaker.onTransition(() => {
+            period++;
           });
-          let lastState = breaker.state;
           const pending: { settle(): void; period: number; halfOpen: boolean; done: boolean }[] = [];
           let admitted = 0;
           let overAdmissions = 0;

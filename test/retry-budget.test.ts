@@ -84,7 +84,13 @@ describe('createRetryBudget', () => {
 
   test('calls and retries leave the window after windowMs (buckets of windowMs / 10)', async () => {
     const clock = createManualClock();
-    const budget = createRetryBudget({ clock, ratio: 0.5, minRetriesInFlight: 0, minRetriesPerWindow: 1, windowMs: 1_000 });
+    const budget = createRetryBudget({
+      clock,
+      ratio: 0.5,
+      minRetriesInFlight: 0,
+      minRetriesPerWindow: 1,
+      windowMs: 1_000,
+    });
     for (let i = 0; i < 10; i++) budget.onCall(); // t = 0
     await clock.advance(500);
     for (let i = 0; i < 10; i++) budget.onCall(); // t = 500
@@ -121,7 +127,11 @@ describe('createRetryBudget', () => {
   });
 
   test('nestedRetryBudget shares grants but counts no calls', () => {
-    const budget = createRetryBudget({ clock: createManualClock(), minRetriesInFlight: 0, minRetriesPerWindow: 1 });
+    const budget = createRetryBudget({
+      clock: createManualClock(),
+      minRetriesInFlight: 0,
+      minRetriesPerWindow: 1,
+    });
     const nested = nestedRetryBudget(budget);
     nested.onCall();
     expect(budget.snapshot().calls).toBe(0);

@@ -163,22 +163,28 @@ describe('retry', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
-  test('an error carrying retryAfterMs waits at least that long, clamped to maxDelayMs', async () => {
+  test('an error carrying retryAfterMs waits at least that long; one asking longer than maxDelayMs stops at once', async () => {
     const clock = createManualClock();
     const infos: number[] = [];
     const busy = Object.assign(new Error('429'), { retryAfterMs: 5_000 });
-    await drive(
+    const tooLong = Object.assign(new Error('503'), { retryAfterMs: 60_000 });
+    let attempts = 0;
+    const outcome = await drive(
       clock,
       retry(
         async (attempt) => {
+          attempts++;
           if (attempt === 0) throw busy;
-          if (attempt === 1) throw Object.assign(new Error('503'), { retryAfterMs: 60_000 });
+          if (attempt === 1) throw tooLong;
           return 'ok';
         },
         { clock, random: noJitter, maxDelayMs: 10_000, onRetry: (i) => infos.push(i.delayMs) },
       ),
     );
-    expect(infos).toEqual([5_000, 10_000]);
+    expect(infos).toEqual([5_000]);
+    expect(outcome).toEqual({ error: tooLong });
+    expect(attempts).toBe(2);
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   test('operation picks its DEFAULT_RETRY_POLICIES entry; explicit options override it', async () => {

@@ -52,7 +52,7 @@ export class HttpTimeoutError extends Error {
     readonly path: string,
     readonly timeoutMs: number,
   ) {
-    super(`"${backend}" ${method} ${redactPath(path)} timed out after ${timeoutMs} ms`);
+    super(`"${backend}" ${method} ${redactPath(path)} timed out after ${Math.round(timeoutMs)} ms`);
     this.path = redactPath(path);
   }
 }

@@ -6,15 +6,19 @@
  *   request and reads the whole body, so a connection lost mid-body is a failed attempt and is retried.
  *   Network errors, timeouts, 5xx and 429 are failures (retried, counted by the breaker; `Retry-After`
  *   is honoured through the error's `retryAfterMs`). Other 4xx reject with `HttpStatusError` at once and
- *   count as the backend answering.
+ *   count as the backend answering. A `Retry-After` longer than the retry policy's `maxDelayMs` stops
+ *   retrying at once and holds the breaker OPEN for that long (`breaker.holdOpen`, capped by
+ *   `breaker.maxHoldOpenMs`): the next caller is refused without reaching the server.
  * - Every attempt's outcome is sent to the machine (CALL_SUCCEEDED / CALL_FAILED); the breaker entering
  *   OPEN sends BREAKER_OPENED. The machine's `probe` actor GETs `probePath` through the same breaker
- *   (no retry: the next probe is the retry), so probes are the HALF_OPEN trial calls when there is no
- *   traffic, and health shows recovery by itself.
+ *   (no retry: the next probe is the retry). One owner per probe: periodic probes are `probe()`,
+ *   called by the bridge's health check; the breaker entering HALF_OPEN asks for one probe, its trial
+ *   call when there is no traffic, so health shows recovery by itself.
  * - Timeouts run on the injected clock (an AbortController and `clock.setTimeout`), never on
  *   `AbortSignal.timeout`.
- * - A call aborted by its caller (or by `stop()`) is not a failure of the backend: the breaker counts
- *   it as a success (its `isFailure` has no "neither") and the machine is not told.
+ * - A call aborted by its caller (or by `stop()`) is not a failure of the backend: the breaker counts it
+ *   as cancelled (neither success nor failure: it only frees a HALF_OPEN trial slot) and the machine is
+ *   not told.
  */
 import { createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
 import { type HttpAvailability, type HttpProbeOutput, httpMachine } from '../../machines/http.machine.js';
@@ -72,6 +76,8 @@ export interface HttpBreakerOptions {
   resetJitter?: number;
   /** A saved breaker state to start from (see `createCircuitBreaker({ restore })`). */
   restore?: CircuitBreakerOptions['restore'];
+  /** Longest `Retry-After` honoured by holding the breaker OPEN. Default 600 000 (10 minutes). */
+  maxHoldOpenMs?: number;
 }
 
 export interface HttpBackendOptions {
@@ -80,7 +86,10 @@ export interface HttpBackendOptions {
   baseUrl: string;
   /** GET `{baseUrl}{probePath}` is the probe. Default `'/models'` (LM Studio has no health endpoint). */
   probePath?: string;
-  /** Time between probes. Default 10 000 ms. */
+  /**
+   * @deprecated Ignored: the backend has no probe timer of its own. Periodic probes are `probe()`,
+   * called by the bridge's health check (`healthCheckIntervalMs`); kept so old configs still load.
+   */
   probeIntervalMs?: number;
   /** Default 2 000 ms. */
   probeTimeoutMs?: number;
@@ -149,7 +158,7 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil(at - nowMs));
 }
 
 /** Thrown inside an attempt aborted by its caller or by `stop()`; never reaches callers (retry rejects with the reason). */
@@ -200,9 +209,8 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   parsedBase.hash = '';
   const base = parsedBase.href.replace(/\/+$/, '');
   const probePath = options.probePath ?? '/models';
-  const probeIntervalMs = checkNumber('probeIntervalMs', options.probeIntervalMs ?? 10_000, {
-    positive: true,
-  });
+  if (options.probeIntervalMs !== undefined)
+    checkNumber('probeIntervalMs', options.probeIntervalMs, { positive: true });
   const probeTimeoutMs = checkNumber('probeTimeoutMs', options.probeTimeoutMs ?? 2_000, { positive: true });
   const requestTimeoutMs = checkNumber('requestTimeoutMs', options.requestTimeoutMs ?? 60_000, {
     positive: true,
@@ -227,6 +235,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   const inFlight = new Set<AbortController>();
   let lastCheckAt: number | null = null;
   let lastSuccessAt: number | null = null;
+  let lastErrorAt: number | null = null;
   const listeners = new Set<() => void>();
   const notify = () => {
     for (const listener of [...listeners]) {
@@ -246,6 +255,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     successThreshold: options.breaker?.successThreshold,
     resetJitter: options.breaker?.resetJitter ?? 0.2,
     ...(options.breaker?.restore ? { restore: options.breaker.restore } : {}),
+    ...(options.breaker?.maxHoldOpenMs === undefined ? {} : { maxHoldOpenMs: options.breaker.maxHoldOpenMs }),
     random,
     clock,
     isFailure: countsAsFailure,
@@ -344,14 +354,28 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   const stamp = (succeeded: boolean) => {
     lastCheckAt = clock.now();
     if (succeeded) lastSuccessAt = lastCheckAt;
+    else lastErrorAt = lastCheckAt;
+  };
+
+  /** Longest wait the retry policy allows; a `Retry-After` beyond it holds the breaker OPEN instead. */
+  const maxDelayMs = retryOptions.maxDelayMs ?? 30_000;
+  /** The server asked callers to wait longer than a retry may: hold the breaker OPEN that long. */
+  const honourLongRetryAfter = (error: unknown) => {
+    if (
+      error instanceof HttpStatusError &&
+      error.retryAfterMs !== undefined &&
+      error.retryAfterMs > maxDelayMs
+    )
+      breaker.holdOpen(error.retryAfterMs);
   };
 
   const machine = httpMachine.provide({
     actors: {
       probe: fromPromise<HttpProbeOutput>(async ({ signal }) => {
         try {
-          const response = await breaker.execute(() =>
-            exchange(probePath, { method: 'GET' }, probeTimeoutMs, signal, 1),
+          const response = await breaker.execute(
+            () => exchange(probePath, { method: 'GET' }, probeTimeoutMs, signal, 1),
+            { signal },
           );
           stamp(true);
           return { latencyMs: response.latencyMs };
@@ -361,6 +385,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
             return { latencyMs: error.latencyMs };
           }
           if (!(error instanceof AttemptAbortedError)) stamp(false);
+          honourLongRetryAfter(error);
           throw error;
         }
       }),
@@ -368,7 +393,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   });
 
   const actor = createActor(machine, {
-    input: { probeIntervalMs, downAfterFailures },
+    input: { downAfterFailures },
     clock,
     ...(inspect ? { inspect } : {}),
   });
@@ -389,16 +414,12 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   });
   actor.start();
 
-  let breakerState = breaker.state;
-  breaker.actor.subscribe((snapshot) => {
-    if (snapshot.value === breakerState) return;
-    logger?.debug?.(`http backend "${name}": breaker ${breakerState} → ${snapshot.value}`, {
-      backend: name,
-      from: breakerState,
-      to: snapshot.value,
-    });
-    breakerState = snapshot.value;
-    if (snapshot.value === 'OPEN') actor.send({ type: 'BREAKER_OPENED' });
+  breaker.onTransition(({ from, to }) => {
+    logger?.debug?.(`http backend "${name}": breaker ${from} → ${to}`, { backend: name, from, to });
+    if (to === 'OPEN') actor.send({ type: 'BREAKER_OPENED' });
+    // The HALF_OPEN trial is the breaker's: with no traffic, a probe is the trial call.
+    else if (to === 'HALF_OPEN' && actor.getSnapshot().value.prober !== 'idle')
+      actor.send({ type: 'PROBE_NOW' });
     notify();
   });
 
@@ -443,17 +464,26 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
       inFlight.delete(controller);
     };
     const attempt = (index: number, attemptSignal: AbortSignal) =>
-      breaker.execute(async () => {
-        try {
-          const response = await exchange(path, fetchInit, attemptTimeoutMs, attemptSignal, index + 1);
-          report({ latencyMs: response.latencyMs });
-          return response;
-        } catch (error) {
-          if (error instanceof HttpStatusError && !error.transient) report({ latencyMs: error.latencyMs });
-          else if (countsAsFailure(error)) report({ error });
+      breaker
+        .execute(
+          async () => {
+            try {
+              const response = await exchange(path, fetchInit, attemptTimeoutMs, attemptSignal, index + 1);
+              report({ latencyMs: response.latencyMs });
+              return response;
+            } catch (error) {
+              if (error instanceof HttpStatusError && !error.transient)
+                report({ latencyMs: error.latencyMs });
+              else if (countsAsFailure(error)) report({ error });
+              throw error;
+            }
+          },
+          { signal: attemptSignal },
+        )
+        .catch((error: unknown) => {
+          honourLongRetryAfter(error);
           throw error;
-        }
-      });
+        });
     const result = retry(attempt, {
       operation: operation ?? defaultOperation,
       ...(retryOptions.maxRetries === undefined ? {} : { maxRetries: retryOptions.maxRetries }),
@@ -545,6 +575,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
         lastCheckAt: lastCheckAt === null ? null : new Date(lastCheckAt).toISOString(),
         lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt).toISOString(),
         lastError: context.lastError,
+        lastErrorAt: lastErrorAt === null ? null : new Date(lastErrorAt).toISOString(),
         latencyMs: context.latencyMs,
         critical,
       };

@@ -20,7 +20,8 @@ export function formatHealthReport(report: HealthReport): string {
     ];
     if (line.critical) parts.push('critical');
     if (line.latencyMs !== null) parts.push(`${Math.round(line.latencyMs)} ms`);
-    if (line.lastError) parts.push(`— ${line.lastError}`);
+    if (line.lastError && line.status !== 'pass')
+      parts.push(`— ${line.lastError}${line.lastErrorAt ? ` (at ${line.lastErrorAt})` : ''}`);
     lines.push(parts.join('  '));
   }
   return `${lines.join('\n')}\n`;

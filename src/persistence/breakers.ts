@@ -9,8 +9,9 @@ export function snapshotBreaker(breaker: CircuitBreaker, clock: Clock = systemCl
 }
 
 /**
- * Saves each breaker to `store` whenever its state or failure count changes: changes made in the same
- * tick are written together, once (a microtask later). Returns a function that stops following them.
+ * Saves each breaker to `store` on every transition (`breaker.onTransition`): transitions made in the
+ * same tick are written together, once (a microtask later). Returns a function that stops following
+ * them and saves every breaker once more (so CLOSED failure counts are kept on an orderly stop).
  */
 export function persistBreakers(
   store: BreakerStore,
@@ -18,7 +19,6 @@ export function persistBreakers(
   options: { clock?: Clock; onError?: (error: unknown) => void } = {},
 ): () => void {
   const clock = options.clock ?? systemClock;
-  const keys = new Map<CircuitBreaker, string>();
   const dirty = new Set<CircuitBreaker>();
   let scheduled = false;
   const flush = () => {
@@ -32,26 +32,18 @@ export function persistBreakers(
       options.onError?.(error);
     }
   };
-  const subscriptions = breakers.map((breaker) => {
-    keys.set(breaker, keyOf(breaker));
-    return breaker.actor.subscribe(() => {
-      const key = keyOf(breaker);
-      if (key === keys.get(breaker)) return;
-      keys.set(breaker, key);
+  const unsubscribes = breakers.map((breaker) =>
+    breaker.onTransition(() => {
       dirty.add(breaker);
       if (!scheduled) {
         scheduled = true;
         queueMicrotask(flush);
       }
-    });
-  });
+    }),
+  );
   return () => {
-    for (const subscription of subscriptions) subscription.unsubscribe();
+    for (const unsubscribe of unsubscribes) unsubscribe();
+    for (const breaker of breakers) dirty.add(breaker);
     flush();
   };
-}
-
-function keyOf(breaker: CircuitBreaker): string {
-  const snapshot = breaker.actor.getSnapshot();
-  return `${snapshot.value}:${snapshot.context.consecutiveFailures}`;
 }

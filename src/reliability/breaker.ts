@@ -5,147 +5,53 @@
  * HALF_OPEN admission. This wrapper keeps `current`, the machine's latest snapshot, refreshed by a
  * synchronous subscription, so reading the state costs a property read instead of `getSnapshot()`.
  *
- * - Admission: CLOSED admits by reading `current.value`; OPEN refuses the same way. HALF_OPEN sends
- *   TRIAL_START only when `current.can(TRIAL_START)` says the machine's guard admits it.
+ * - Admission: `admitting` caches the machine's answer, refreshed with every snapshot: CLOSED admits,
+ *   OPEN refuses, HALF_OPEN admits while `can(TRIAL_START)`. `canAdmit()`, `execute` and `refusal()`
+ *   all read it: one admission path, and every refusal is counted in `rejectedCalls`.
  * - Outcomes: every outcome that can change the machine is sent as an event (FAILURE, a SUCCESS that
- *   clears a non-zero failure count, TRIAL_*). A success while CLOSED with no failures counted matches
- *   no enabled transition in the machine, so it is not sent: it only bumps a plain counter.
+ *   clears a non-zero failure count, TRIAL_*). Whether a SUCCESS matters is the machine's
+ *   `can(SUCCESS)`, cached like admission, so the success path stays a property read. A call that
+ *   settles after its caller's signal aborted is cancelled: TRIAL_CANCELLED frees its HALF_OPEN slot;
+ *   while CLOSED it changes nothing in the machine.
+ * - Time: events that open the breaker carry the clock time (`at`), so the OPEN deadline
+ *   (`openedAt`, `reopensAt`) lives in the machine's context; `holdOpen` sends HOLD_OPEN with a
+ *   duration; a restore is the machine's `resume` input, bounded by `resetTimeoutMs`.
  * - Totals, time in state and the transition history are bookkeeping kept here, stamped by the
  *   injected clock; they never decide anything.
  */
-import {
-  type Actor,
-  type AnyActorRef,
-  createActor,
-  type InspectionEvent,
-  type Observer,
-  type SnapshotFrom,
-  setup,
-  stopChild,
-} from 'xstate';
-import {
-  BREAKER_RESET_TIMEOUT_EVENT,
-  type BreakerMachine,
-  type BreakerState,
-  breakerMachine,
-  restoredBreakerSnapshot,
-} from '../../machines/breaker.machine.js';
+import { type Actor, type AnyActorRef, createActor, type SnapshotFrom, setup, stopChild } from 'xstate';
+import { type BreakerMachine, type BreakerState, breakerMachine } from '../../machines/breaker.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
+import type {
+  BreakerCheckpoint,
+  BreakerTransition,
+  CircuitBreaker,
+  CircuitBreakerMetrics,
+  CircuitBreakerOptions,
+  ExecuteOptions,
+} from './breaker-types.js';
 import { isThenable, neverAborted } from './call.js';
 import { BreakerStoppedError, BrokenCircuitError } from './errors.js';
 
+export type {
+  BreakerCheckpoint,
+  BreakerTransition,
+  CircuitBreaker,
+  CircuitBreakerMetrics,
+  CircuitBreakerOptions,
+  ExecuteOptions,
+} from './breaker-types.js';
 export type { BreakerState };
-
-export interface CircuitBreakerOptions {
-  /** Name used in errors, metrics and health reports. Default `'default'`. */
-  name?: string;
-  /** Consecutive failures that trip CLOSED → OPEN. Default 5. */
-  failureThreshold?: number;
-  /** Milliseconds from entering OPEN to moving to HALF_OPEN by itself. Default 30 000. */
-  resetTimeoutMs?: number;
-  /** Trial calls admitted at once while HALF_OPEN. Default 3. */
-  halfOpenMaxCalls?: number;
-  /** Successful trial calls that close the breaker. Default 2. */
-  successThreshold?: number;
-  /** Whether an error counts as a failure. Default: every error does. Errors that do not count as successes. */
-  isFailure?: (error: unknown) => boolean;
-  /**
-   * Spreads the OPEN → HALF_OPEN delay: each OPEN period lasts `resetTimeoutMs · (1 − resetJitter · random())`,
-   * so the probes of many breakers that opened together do not arrive together. In [0, 1). Default 0
-   * (exactly `resetTimeoutMs`).
-   */
-  resetJitter?: number;
-  /** Source of `resetJitter`, in [0, 1). Default `Math.random`. */
-  random?: () => number;
-  /** Time source for the reset timer and every timestamp. Default {@link systemClock}. */
-  clock?: Clock;
-  /** Receives XState inspection events of the breaker's actor (for the inspector). */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /**
-   * Start from a saved state (see {@link CircuitBreaker.checkpoint}) instead of CLOSED. OPEN resumes
-   * with its absolute deadline on `clock`: past it, the breaker moves to HALF_OPEN at once; before
-   * it, at the deadline. HALF_OPEN resumes with no trial in flight; CLOSED keeps its failure count.
-   */
-  restore?: BreakerCheckpoint;
-}
-
-/** What a breaker needs to resume where it was: times are absolute, on the breaker's clock. */
-export interface BreakerCheckpoint {
-  state: BreakerState;
-  consecutiveFailures: number;
-  /** Clock time of the last entry into OPEN, or null if it never opened. */
-  openedAt: number | null;
-  /** OPEN: clock time at which it moves to HALF_OPEN; null otherwise. */
-  reopensAt: number | null;
-}
-
-export interface ExecuteOptions {
-  /** Passed to `fn`. The breaker itself does not abort calls. */
-  signal?: AbortSignal;
-}
-
-export interface BreakerTransition {
-  from: BreakerState;
-  to: BreakerState;
-  /** Clock time of the transition, in ms. */
-  at: number;
-  reason: string;
-}
-
-export interface CircuitBreakerMetrics {
-  name: string;
-  state: BreakerState;
-  consecutiveFailures: number;
-  totalSuccesses: number;
-  totalFailures: number;
-  /** Calls refused without being run. */
-  rejectedCalls: number;
-  /** CLOSED → OPEN transitions. */
-  tripsCount: number;
-  /** Every entry into OPEN (trips and failed trials). */
-  openCount: number;
-  /** Length of the last finished OPEN period, or null when none has finished. */
-  lastOpenDurationMs: number | null;
-  /** Cumulative time in each state, the current period included. */
-  timeInStateMs: Record<BreakerState, number>;
-  /** The last 100 transitions, oldest first. */
-  transitions: BreakerTransition[];
-}
-
-export interface CircuitBreaker {
-  readonly name: string;
-  /** The machine's current state value. */
-  readonly state: BreakerState;
-  /**
-   * Runs `fn` if the breaker admits it, and records its outcome. Rejects with
-   * {@link BrokenCircuitError}, without calling `fn`, when OPEN or when HALF_OPEN has no free trial slot.
-   */
-  execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T>;
-  /** Back to CLOSED with no failures counted, from any state. */
-  reset(): void;
-  metrics(): CircuitBreakerMetrics;
-  /** The running XState actor of {@link breakerMachine}. */
-  readonly actor: Actor<BreakerMachine>;
-  /** Stops the actor and clears its timer; later calls are refused with `BreakerStoppedError`. */
-  stop(): void;
-  /** The state to save so that `createCircuitBreaker({ restore })` resumes it (absolute deadlines). */
-  checkpoint(): BreakerCheckpoint;
-}
 
 const HISTORY_LIMIT = 100;
 const TRIAL_START = { type: 'TRIAL_START' } as const;
 const TRIAL_SUCCESS = { type: 'TRIAL_SUCCESS' } as const;
-const TRIAL_FAILURE = { type: 'TRIAL_FAILURE' } as const;
+const TRIAL_CANCELLED = { type: 'TRIAL_CANCELLED' } as const;
 const SUCCESS = { type: 'SUCCESS' } as const;
-const FAILURE = { type: 'FAILURE' } as const;
 const RESET = { type: 'RESET' } as const;
 
 const countsEveryError = () => true;
-
-function finiteOr(value: number | null | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-}
 
 /**
  * One idle root actor per clock, parent of every breaker actor on that clock: its children share one
@@ -176,34 +82,42 @@ function stopActor(actor: Actor<BreakerMachine>): void {
   else actor.stop();
 }
 
+/** Outcome of a call admitted in `period` (trial: admitted while HALF_OPEN). */
+type Outcome = 'success' | 'failure' | 'cancelled';
+
 class Breaker implements CircuitBreaker {
   readonly name: string;
   readonly actor: Actor<BreakerMachine>;
-  private current: SnapshotFrom<BreakerMachine>;
+  private current!: SnapshotFrom<BreakerMachine>;
+  /** The machine's answer to "is a call admitted now?", refreshed with every snapshot. */
+  private admitting = true;
+  /** The machine's answer to `can(SUCCESS)` while CLOSED, refreshed with every snapshot. */
+  private successMatters = false;
   /** Bumped on every change of state value: outcomes of calls admitted in an earlier period are stale. */
   private period = 0;
   private stopped = false;
   private readonly clock: Clock;
   private readonly isFailure: (error: unknown) => boolean;
+  private readonly maxHoldOpenMs: number;
   private totalSuccesses = 0;
   private totalFailures = 0;
   private rejectedCalls = 0;
+  private cancelledCalls = 0;
   private tripsCount = 0;
   private openCount = 0;
   private lastOpenDurationMs: number | null = null;
-  /** Clock time of the last entry into OPEN (0 before any). */
-  private openedAt = 0;
-  private everOpened = false;
   /** Draws the spread of OPEN periods; undefined when `resetJitter` is 0. */
   private readonly random: (() => number) | undefined;
   private enteredAt: number;
   private readonly timeInStateMs: Record<BreakerState, number> = { CLOSED: 0, OPEN: 0, HALF_OPEN: 0 };
   private readonly history: BreakerTransition[] = [];
+  private readonly listeners = new Set<(transition: BreakerTransition) => void>();
 
   constructor(options: CircuitBreakerOptions) {
     this.name = options.name ?? 'default';
     this.clock = options.clock ?? systemClock;
     this.isFailure = options.isFailure ?? countsEveryError;
+    this.maxHoldOpenMs = checkNumber('maxHoldOpenMs', options.maxHoldOpenMs ?? 600_000, { min: 0 });
     const input = {
       failureThreshold: checkNumber('failureThreshold', options.failureThreshold ?? 5, {
         positive: true,
@@ -218,86 +132,96 @@ class Breaker implements CircuitBreaker {
         positive: true,
         integer: true,
       }),
+      resetJitter: checkNumber('resetJitter', options.resetJitter ?? 0, { min: 0, below: 1 }),
     };
-    const resetJitter = checkNumber('resetJitter', options.resetJitter ?? 0, { min: 0, below: 1 });
-    this.random = resetJitter === 0 ? undefined : (options.random ?? Math.random);
-    // With an inspector the breaker gets an actor system of its own, so the inspector sees only it;
-    // otherwise it joins the shared system of its clock (see `hostFor`).
-    const restore = options.restore;
+    this.random = input.resetJitter === 0 ? undefined : (options.random ?? Math.random);
     const now = this.clock.now();
-    let resume: { openedAt: number; reopensAt: number } | null = null;
-    let snapshot: ReturnType<typeof restoredBreakerSnapshot> | undefined;
+    const restore = options.restore;
     if (restore) {
       const state = restore.state;
       if (state !== 'CLOSED' && state !== 'OPEN' && state !== 'HALF_OPEN')
         throw new RangeError(`restore.state must be CLOSED, OPEN or HALF_OPEN, got ${String(state)}`);
-      const openedAt = finiteOr(restore.openedAt, now);
-      const reopensAt = state === 'OPEN' ? finiteOr(restore.reopensAt, now) : openedAt + input.resetTimeoutMs;
-      if (state === 'OPEN') resume = { openedAt, reopensAt };
-      if (restore.openedAt !== null && Number.isFinite(restore.openedAt)) {
-        this.openedAt = openedAt;
-        this.everOpened = true;
-      }
-      snapshot = restoredBreakerSnapshot(
-        { ...input, resetJitter },
-        {
-          state,
-          consecutiveFailures: Math.max(0, Math.floor(finiteOr(restore.consecutiveFailures, 0))),
-          openDelayMs: Math.max(0, reopensAt - openedAt),
-        },
-      );
     }
-    // `input` is required by the machine's type; with a `snapshot` XState does not read it.
-    const start = { input: { ...input, resetJitter }, ...(snapshot ? { snapshot } : {}) };
+    const start = {
+      input: restore
+        ? {
+            ...input,
+            resume: {
+              state: restore.state,
+              consecutiveFailures: restore.consecutiveFailures,
+              openedAt: restore.openedAt,
+              reopensAt: restore.reopensAt,
+              now,
+            },
+          }
+        : input,
+    };
+    // With an inspector the breaker gets an actor system of its own, so the inspector sees only it;
+    // otherwise it joins the shared system of its clock (see `hostFor`).
     this.actor = createActor(
       breakerMachine,
       options.inspect
         ? { ...start, clock: this.clock, inspect: options.inspect }
         : { ...start, parent: hostFor(this.clock) },
     );
+    this.enteredAt = now;
     // The actor holds this wrapper only weakly, so a breaker dropped without stop() can be collected.
     const self = new WeakRef(this);
     this.actor.subscribe((snapshot) => self.deref()?.observe(snapshot));
     abandoned.register(this, this.actor, this.actor);
     this.actor.start();
-    this.current = this.actor.getSnapshot();
-    this.enteredAt = now;
-    if (resume) this.resumeOpen(resume.reopensAt - now);
-  }
-
-  /**
-   * A restored OPEN breaker: XState does not schedule the `after` timer of a restored snapshot, so
-   * schedule OPEN's own reset-timeout event for the time left, under the id XState gives it (OPEN's
-   * exit cancels it like one it scheduled itself); past the deadline, send it now.
-   */
-  private resumeOpen(remainingMs: number): void {
-    const event = { type: BREAKER_RESET_TIMEOUT_EVENT } as const;
-    if (remainingMs <= 0) {
-      (this.actor as unknown as AnyActorRef).send(event);
-      return;
-    }
-    this.actor.system.scheduler.schedule(this.actor, this.actor, event, remainingMs, event.type);
+    this.refresh(this.actor.getSnapshot());
   }
 
   checkpoint(): BreakerCheckpoint {
-    const state = this.current.value;
+    const { context } = this.current;
     return {
-      state,
-      consecutiveFailures: this.current.context.consecutiveFailures,
-      openedAt: this.everOpened ? this.openedAt : null,
-      reopensAt: state === 'OPEN' ? this.openedAt + this.current.context.openDelayMs : null,
+      state: this.state,
+      consecutiveFailures: context.consecutiveFailures,
+      openedAt: context.openedAt,
+      reopensAt: this.state === 'OPEN' ? context.reopensAt : null,
     };
   }
 
   get state(): BreakerState {
-    return this.current.value;
+    return this.current.value as BreakerState;
+  }
+
+  canAdmit(): boolean {
+    return this.admitting && !this.stopped;
+  }
+
+  retryAfterMs(): number {
+    const reopensAt = this.current.context.reopensAt;
+    if (this.state !== 'OPEN' || reopensAt === null) return 0;
+    return Math.max(0, Math.ceil(reopensAt - this.clock.now()));
+  }
+
+  refusal(): BrokenCircuitError | BreakerStoppedError | undefined {
+    if (this.stopped) return new BreakerStoppedError(this.name);
+    return this.admitting ? undefined : this.refuse();
+  }
+
+  holdOpen(durationMs: number): void {
+    if (this.stopped || !(durationMs > 0)) return;
+    const capped = Math.ceil(Math.min(durationMs, this.maxHoldOpenMs));
+    if (capped > 0) this.actor.send({ type: 'HOLD_OPEN', durationMs: capped, at: this.clock.now() });
+  }
+
+  onTransition(listener: (transition: BreakerTransition) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T> {
     if (this.current.value !== 'CLOSED' || this.stopped) return this.executeUnlessClosed(fn, options);
+    const signal = options?.signal;
+    if (signal) return this.run(fn, signal, 0, false);
     let result: T | PromiseLike<T>;
     try {
-      result = fn(options?.signal ?? neverAborted);
+      result = fn(neverAborted);
     } catch (error) {
       this.failed(error, 0, false);
       return Promise.reject(error);
@@ -325,31 +249,45 @@ class Breaker implements CircuitBreaker {
     options: ExecuteOptions | undefined,
   ): Promise<T> {
     if (this.stopped) return Promise.reject(new BreakerStoppedError(this.name));
-    const state = this.current.value;
-    if (state === 'OPEN' || !this.current.can(TRIAL_START)) return Promise.reject(this.refuse(state));
+    if (!this.admitting) return Promise.reject(this.refuse());
     this.actor.send(TRIAL_START);
-    const period = this.period;
+    return this.run(fn, options?.signal ?? neverAborted, this.period, true);
+  }
+
+  /** Runs an admitted call and records its outcome; settling after `signal` aborted is a cancellation. */
+  private run<T>(
+    fn: (signal: AbortSignal) => T | PromiseLike<T>,
+    signal: AbortSignal,
+    period: number,
+    trial: boolean,
+  ): Promise<T> {
     let result: T | PromiseLike<T>;
     try {
-      result = fn(options?.signal ?? neverAborted);
+      result = fn(signal);
     } catch (error) {
-      this.failed(error, period, true);
+      this.settle(signal.aborted ? 'cancelled' : 'failure', error, period, trial);
       return Promise.reject(error);
     }
     if (!isThenable(result)) {
-      this.succeeded(period, true);
+      this.settle(signal.aborted ? 'cancelled' : 'success', undefined, period, trial);
       return Promise.resolve(result);
     }
     return Promise.resolve(result).then(
       (value) => {
-        this.succeeded(period, true);
+        this.settle(signal.aborted ? 'cancelled' : 'success', undefined, period, trial);
         return value;
       },
       (error: unknown) => {
-        this.failed(error, period, true);
+        this.settle(signal.aborted ? 'cancelled' : 'failure', error, period, trial);
         throw error;
       },
     );
+  }
+
+  private settle(outcome: Outcome, error: unknown, period: number, trial: boolean): void {
+    if (outcome === 'success') this.succeeded(period, trial);
+    else if (outcome === 'failure') this.failed(error, period, trial);
+    else this.cancelled(period, trial);
   }
 
   reset(): void {
@@ -357,7 +295,7 @@ class Breaker implements CircuitBreaker {
   }
 
   metrics(): CircuitBreakerMetrics {
-    const state = this.current.value;
+    const state = this.state;
     const timeInStateMs = { ...this.timeInStateMs };
     timeInStateMs[state] += this.clock.now() - this.enteredAt;
     return {
@@ -367,6 +305,7 @@ class Breaker implements CircuitBreaker {
       totalSuccesses: this.totalSuccesses,
       totalFailures: this.totalFailures,
       rejectedCalls: this.rejectedCalls,
+      cancelledCalls: this.cancelledCalls,
       tripsCount: this.tripsCount,
       openCount: this.openCount,
       lastOpenDurationMs: this.lastOpenDurationMs,
@@ -377,14 +316,15 @@ class Breaker implements CircuitBreaker {
 
   stop(): void {
     this.stopped = true;
+    this.listeners.clear();
     abandoned.unregister(this.actor);
     stopActor(this.actor);
   }
 
-  private refuse(state: BreakerState): BrokenCircuitError {
+  private refuse(): BrokenCircuitError {
     this.rejectedCalls++;
-    const retryAfterMs =
-      state === 'OPEN' ? Math.max(0, this.openedAt + this.current.context.openDelayMs - this.clock.now()) : 0;
+    const state = this.state;
+    const retryAfterMs = this.retryAfterMs();
     // Refusals are made by the thousand during an outage and their stack would only show this method:
     // skipping its capture makes a fast-fail several times cheaper.
     const stackTraceLimit = Error.stackTraceLimit;
@@ -399,9 +339,8 @@ class Breaker implements CircuitBreaker {
   private succeeded(period: number, trial: boolean): void {
     this.totalSuccesses++;
     if (this.stopped) return;
-    const state = this.current.value;
-    if (state === 'CLOSED') {
-      if (this.current.context.consecutiveFailures > 0) this.actor.send(SUCCESS);
+    if (this.current.value === 'CLOSED') {
+      if (this.successMatters) this.actor.send(SUCCESS);
     } else if (trial && period === this.period) {
       this.actor.send(TRIAL_SUCCESS);
     }
@@ -421,32 +360,53 @@ class Breaker implements CircuitBreaker {
     this.totalFailures++;
     if (this.stopped) return;
     const state = this.current.value;
+    const at = this.clock.now();
     const draw = this.random?.();
-    if (state === 'CLOSED') this.actor.send(draw === undefined ? FAILURE : { type: 'FAILURE', draw });
-    else if (trial && period === this.period) {
-      this.actor.send(draw === undefined ? TRIAL_FAILURE : { type: 'TRIAL_FAILURE', draw });
-    }
+    if (state === 'CLOSED') this.actor.send({ type: 'FAILURE', draw, at });
+    else if (trial && period === this.period) this.actor.send({ type: 'TRIAL_FAILURE', draw, at });
+  }
+
+  private cancelled(period: number, trial: boolean): void {
+    this.cancelledCalls++;
+    if (this.stopped) return;
+    if (trial && period === this.period && this.current.value === 'HALF_OPEN')
+      this.actor.send(TRIAL_CANCELLED);
+  }
+
+  /** Caches what the hot path asks the machine: whether a call is admitted and whether SUCCESS matters. */
+  private refresh(snapshot: SnapshotFrom<BreakerMachine>): void {
+    this.current = snapshot;
+    const value = snapshot.value;
+    this.admitting = value === 'CLOSED' || (value === 'HALF_OPEN' && snapshot.can(TRIAL_START));
+    this.successMatters = value === 'CLOSED' && snapshot.can(SUCCESS);
   }
 
   observe(snapshot: SnapshotFrom<BreakerMachine>): void {
     const previous = this.current;
-    this.current = snapshot;
-    if (!previous || previous.value === snapshot.value) return;
-    const from = previous.value;
-    const to = snapshot.value;
+    if (!previous) return; // the initial snapshot, read after start()
+    this.refresh(snapshot);
+    if (previous.value === snapshot.value && previous.context.openedAt === snapshot.context.openedAt) return;
+    const from = previous.value as BreakerState;
+    const to = snapshot.value as BreakerState;
     const at = this.clock.now();
     this.period++;
     this.timeInStateMs[from] += at - this.enteredAt;
     this.enteredAt = at;
-    if (from === 'OPEN') this.lastOpenDurationMs = at - this.openedAt;
+    if (from === 'OPEN') this.lastOpenDurationMs = at - (previous.context.openedAt ?? at);
     if (to === 'OPEN') {
       this.openCount++;
-      this.openedAt = at;
-      this.everOpened = true;
       if (from === 'CLOSED') this.tripsCount++;
     }
-    this.history.push({ from, to, at, reason: snapshot.context.reason });
+    const transition = { from, to, at, reason: snapshot.context.reason };
+    this.history.push(transition);
     if (this.history.length > HISTORY_LIMIT) this.history.shift();
+    for (const listener of this.listeners) {
+      try {
+        listener(transition);
+      } catch {
+        // A listener must never break the breaker.
+      }
+    }
   }
 }
 

@@ -3,19 +3,23 @@ import type { BreakerState } from '../../machines/breaker.machine.js';
 /** A circuit breaker refused a call without running it. */
 export class BrokenCircuitError extends Error {
   override readonly name = 'BrokenCircuitError';
+  /** Whole milliseconds until the breaker will admit a call again (0 when HALF_OPEN). */
+  readonly retryAfterMs: number;
   constructor(
     /** Name of the breaker that refused the call. */
     readonly breaker: string,
     /** The breaker's state when it refused: OPEN, or HALF_OPEN with every trial slot taken. */
     readonly state: BreakerState,
-    /** Milliseconds until the breaker will admit a call again (0 when HALF_OPEN). */
-    readonly retryAfterMs: number,
+    /** Milliseconds until the breaker will admit a call again; rounded up to a whole number. */
+    retryAfterMs: number,
   ) {
+    const whole = Math.max(0, Math.ceil(retryAfterMs));
     super(
       state === 'OPEN'
-        ? `Circuit breaker "${breaker}" is OPEN; it admits a trial call in ${retryAfterMs} ms`
+        ? `Circuit breaker "${breaker}" is OPEN; it admits a trial call in ${whole} ms`
         : `Circuit breaker "${breaker}" is HALF_OPEN and all its trial slots are taken`,
     );
+    this.retryAfterMs = whole;
   }
 }
 

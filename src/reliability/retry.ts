@@ -10,7 +10,7 @@
  */
 import { assign, createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
 import { backoffDelay } from '../../machines/backoff.js';
-import { type RetryAttemptInput, retryMachine } from '../../machines/retry.machine.js';
+import { type RetryAttemptInput, retryAfterOf, retryMachine } from '../../machines/retry.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
 import { isThenable, neverAborted } from './call.js';
@@ -71,10 +71,9 @@ function isBrokenCircuit(error: unknown): boolean {
   return error instanceof Error && error.name === 'BrokenCircuitError';
 }
 
-/** A `retryAfterMs` carried by an error (an HTTP 429/503 with Retry-After, say). */
-function retryAfterOf(error: unknown): number | undefined {
-  const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof value === 'number' && value >= 0 ? value : undefined;
+/** Thrown by the `acquireRetry` actor when the retry budget refuses a retry. */
+class RetryRefusedError extends Error {
+  override readonly name = 'RetryRefusedError';
 }
 
 /**
@@ -93,7 +92,14 @@ export function retry<T>(
   try {
     first = fn(0, signal ?? neverAborted);
   } catch (error) {
+    // Aborted during the attempt: the abort wins over whatever the attempt threw.
+    if (signal?.aborted) return abortedFirst(options, signal);
     return runMachine(fn, options, error);
+  }
+  if (signal?.aborted) {
+    // The attempt's own outcome, when it comes, has nowhere to go.
+    if (isThenable(first)) Promise.resolve(first).then(undefined, ignore);
+    return abortedFirst(options, signal);
   }
   if (!isThenable(first)) {
     recordFirstSuccess(options);
@@ -110,13 +116,7 @@ export function retry<T>(
   }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => {
-      options.metrics?.record({
-        operation: options.operation ?? 'default',
-        attempts: 1,
-        succeeded: false,
-        totalDelayMs: 0,
-      });
-      reject(signal.reason);
+      abortedFirst(options, signal).catch(reject);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     Promise.resolve(first).then(
@@ -133,6 +133,19 @@ export function retry<T>(
       },
     );
   });
+}
+
+function ignore(): void {}
+
+/** The first attempt was aborted: records it and rejects with the signal's reason. */
+function abortedFirst<T>(options: RetryOptions, signal: AbortSignal): Promise<T> {
+  options.metrics?.record({
+    operation: options.operation ?? 'default',
+    attempts: 1,
+    succeeded: false,
+    totalDelayMs: 0,
+  });
+  return Promise.reject(signal.reason);
 }
 
 function recordFirstSuccess(options: RetryOptions): void {
@@ -161,11 +174,7 @@ function runMachine<T>(
     granted = false;
     budget?.releaseRetry();
   };
-  const acquire = (): boolean => {
-    if (!budget) return true;
-    granted = budget.tryAcquireRetry();
-    return granted;
-  };
+
   const machine = retryMachine.provide({
     actors: {
       attempt: fromPromise<unknown, RetryAttemptInput>(async ({ input }) => {
@@ -177,12 +186,16 @@ function runMachine<T>(
           release();
         }
       }),
+      acquireRetry: fromPromise<void>(async () => {
+        if (!budget) return;
+        granted = budget.tryAcquireRetry();
+        if (!granted) throw new RetryRefusedError('retry budget exhausted');
+      }),
     },
     guards: {
       isRetryable: ({ context }) =>
         !isBrokenCircuit(context.lastError) &&
-        (shouldRetry ? shouldRetry(context.lastError, context.attempt) : true) &&
-        acquire(),
+        (shouldRetry ? shouldRetry(context.lastError, context.attempt) : true),
     },
     actions: {
       planBackoff: assign({
@@ -212,6 +225,11 @@ function runMachine<T>(
     clock: options.clock ?? systemClock,
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
+  // Aborted while the failed attempt settled: start nothing.
+  if (signal?.aborted) {
+    metrics?.record({ operation, attempts: 1, succeeded: false, totalDelayMs: 0 });
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => actor.send({ type: 'ABORT', reason: signal?.reason });
     const finish = () => {

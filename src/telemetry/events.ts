@@ -154,16 +154,9 @@ export function createReliabilityEventHub(now: () => number): ReliabilityEventHu
       }
     },
     watchBreaker(backend, breaker) {
-      let state = breaker.state;
-      const subscription = breaker.actor.subscribe((snapshot) => {
-        const to = snapshot.value;
-        if (to === state) return;
-        const from = state;
-        state = to;
-        if (listeners.size > 0)
-          emit({ type: 'breaker', backend, from, to, reason: snapshot.context.reason, at: now() });
+      return breaker.onTransition(({ from, to, reason, at }) => {
+        if (listeners.size > 0) emit({ type: 'breaker', backend, from, to, reason, at });
       });
-      return () => subscription.unsubscribe();
     },
   };
 }
