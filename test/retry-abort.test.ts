@@ -100,7 +100,7 @@ describe('retry: abort during an attempt', () => {
 describe('retry: the budget is asked by an invoked actor, not by a guard', () => {
   test('a refused retry stops the loop with the last error and grants are released', async () => {
     const clock = createManualClock();
-    const budget = createRetryBudget({ ratio: 0, minRetriesInFlight: 1, clock });
+    const budget = createRetryBudget({ ratio: 0, minRetriesInFlight: 1, minRetriesPerWindow: 0, clock });
     let attempts = 0;
     const failing = () => {
       attempts++;
