@@ -45,21 +45,36 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
       }),
     );
     const bridge = createNodeBridge(persistent.config);
-    await bridge.start();
+    let started = false;
+    const start = async () => {
+      started = true;
+      await bridge.start();
+    };
     try {
       if (http) {
-        const server = await startMcpHttpServer(bridge, { ...http, version: packageVersion() });
-        io.stdout(`mcp-lifeline MCP server (Streamable HTTP) at ${server.url}\n`);
-        await untilStopped(io);
-        await server.close();
+        // Listen before any backend is contacted: a busy port is the only line printed.
+        const server = await startMcpHttpServer(bridge, { ...http, version: packageVersion() }).catch(
+          (error: NodeJS.ErrnoException) => {
+            if (error?.code !== 'EADDRINUSE') throw error;
+            throw new Error(`port ${http.port} on ${http.host} is in use: give --http another HOST:PORT`);
+          },
+        );
+        try {
+          await start();
+          io.stdout(`mcp-lifeline MCP server (Streamable HTTP) at ${server.url}\n`);
+          await untilStopped(io);
+        } finally {
+          await server.close();
+        }
       } else {
+        await start();
         const server = await serveMcpStdio(bridge, { version: packageVersion() });
         io.stderr('mcp-lifeline MCP server on stdio\n');
         await untilStopped(io, server.closed);
         await server.close();
       }
     } finally {
-      await bridge.stop();
+      if (started) await bridge.stop();
       persistent.close();
     }
     return 0;
