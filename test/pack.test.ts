@@ -119,10 +119,16 @@ describe('the packed and installed package', () => {
       status: 'pass',
       backends: { evolution: { state: 'CONNECTED' }, lmStudio: { status: 'pass' } },
     });
+    // A config file in the working directory is found; LM Studio (critical) unreachable → fail.
+    const failDir = mkdtempSync(join(tmpdir(), 'mcp-lifeline-app-fail-'));
+    writeFileSync(
+      join(failDir, 'mcp-lifeline.config.json'),
+      JSON.stringify({ backends: { lmStudio: { options: { downAfterFailures: 1 } } } }),
+    );
     const fail = await runBin(
       bin,
-      ['health', '--json', '--timeout', '3000'],
-      app,
+      ['health', '--json', '--timeout', '10000'],
+      failDir,
       cleanEnv({ ...labEnv(lab), MCP_LIFELINE_LMSTUDIO_URL: 'http://127.0.0.1:1/v1' }),
     );
     expect(fail.status).toBe(1);
