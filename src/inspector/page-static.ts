@@ -44,13 +44,15 @@ function fileFor(root: string, pathname: string): string | undefined {
 }
 
 function proxy(req: http.IncomingMessage, res: http.ServerResponse, target: URL): void {
+  // As Vite's proxy with changeOrigin: the upstream sees its own Host and no browser Origin.
+  const { origin: _origin, ...headers } = req.headers;
   const upstream = http.request(
     {
       host: target.hostname,
       port: target.port,
       method: req.method,
       path: req.url,
-      headers: { ...req.headers, host: target.host, origin: undefined },
+      headers: { ...headers, host: target.host },
     },
     (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
