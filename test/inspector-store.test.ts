@@ -20,7 +20,7 @@ const snapshot = (sessionId: string, at: number, type: string): InspectorMessage
 describe('Store event log', () => {
   it('sorts replayed events by time, and keeps live ones after them', () => {
     const store = new Store();
-    store.apply({ type: 'hello', protocol: 1, createdAt: '0', replay: true } as InspectorMessage);
+    store.apply({ type: 'hello', protocol: '1', createdAt: '0', replay: true } as InspectorMessage);
     store.apply(actor('a', 'bridge'));
     store.apply(actor('b', 'evolution'));
     store.apply(actor('c', 'lmStudio'));
