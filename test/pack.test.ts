@@ -10,9 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, startLab } from '../src/lab/index.js';
 import { childEnv, labEnv, ROOT, waitFor } from './e2e/helpers.js';
+import { CHROMIUM_ARGS, chromiumOrSkip } from './support/chromium.js';
+
+const browser = chromiumOrSkip();
+if (browser.skipReason)
+  console.warn(`pack: the inspector page is not opened in a browser: ${browser.skipReason}`);
 
 const NPM_TIMEOUT_MS = 540_000;
 const TOOLS = [
@@ -185,9 +191,28 @@ describe('the packed and installed package', () => {
     const asset = await fetch(new URL(script as string, pageUrl));
     expect(asset.status).toBe(200);
     expect(asset.headers.get('content-type')).toMatch(/javascript/);
+    if (browser.path) {
+      // The built page in Chromium: it draws the machines and, served with the lab token, shows the
+      // fault buttons (the token reached its own origin), with no page error.
+      const chrome = await chromium.launch({ executablePath: browser.path, args: CHROMIUM_ARGS });
+      try {
+        const tab = await chrome.newPage();
+        const problems: string[] = [];
+        tab.on('pageerror', (error) => problems.push(error.message));
+        await tab.goto(pageUrl as string);
+        await tab.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+        await tab.waitForSelector('.card[data-actor="evolution.breaker"] svg.diagram .state', {
+          timeout: 30_000,
+        });
+        await tab.waitForSelector('button[data-backend="evolution"][data-fault="down"]', { timeout: 30_000 });
+        expect(problems).toEqual([]);
+      } finally {
+        await chrome.close();
+      }
+    }
     const exited = new Promise<number | null>((resolve) => started?.once('exit', (code) => resolve(code)));
     started.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(stderr).not.toMatch(/Cannot find (package|module)/);
-  }, 120_000);
+  }, 180_000);
 });
