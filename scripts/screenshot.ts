@@ -69,6 +69,7 @@ export async function startInspectorDemo(options: { record?: string } = {}): Pro
     logLevel: 'silent',
     cacheDir: mkdtempSync(join(tmpdir(), 'mcp-lifeline-inspector-vite-')),
   });
+  server.allowPageOrigin(page.origin);
   return {
     lab,
     bridge,

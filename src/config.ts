@@ -16,6 +16,7 @@ import {
 import { BACKEND_ENV_KEYS, DEFAULT_BACKENDS } from './bridge/defaults.js';
 import { ConfigError } from './bridge/errors.js';
 import type { BackendConfig, BridgeConfig } from './bridge/types.js';
+import { LEGACY_CONFIG_FILE_NAME, legacyConfigFileWarning, withLegacyEnv } from './legacy-names.js';
 
 /** Looked for in the working directory when no `--config FILE` is given. */
 export const CONFIG_FILE_NAME = 'mcp-lifeline.config.json';
@@ -59,18 +60,26 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 export type LoadedConfig = BridgeConfig & { dataDir?: string };
 
 export interface LoadConfigOptions {
-  /** Config file to read (`--config FILE`); it must exist. Default: `mcp-lifeline.config.json` in `cwd`, if present. */
+  /**
+   * Config file to read (`--config FILE`); it must exist. Default: `mcp-lifeline.config.json` in
+   * `cwd`, if present (else the old name `webmcp-bridge.config.json`, with a deprecation line).
+   */
   file?: string;
   /** Command-line arguments to take `--config FILE` / `--config=FILE` from (when `file` is not given). */
   argv?: readonly string[];
   /** Default `process.cwd()`. */
   cwd?: string;
-  /** Default `process.env`. Reads `MCP_LIFELINE_<EVOLUTION|AGENTS|A2A|LMSTUDIO>_URL` and `MCP_LIFELINE_HEALTH_CHECK_INTERVAL_MS`, `MCP_LIFELINE_DATA_DIR`. */
+  /** Default `process.env` (`WEBMCP_BRIDGE_*` read as `MCP_LIFELINE_*`, deprecated). Reads `MCP_LIFELINE_<EVOLUTION|AGENTS|A2A|LMSTUDIO>_URL` and `MCP_LIFELINE_HEALTH_CHECK_INTERVAL_MS`, `MCP_LIFELINE_DATA_DIR`. */
   env?: Record<string, string | undefined>;
   /** Applied last (not validated beyond what `createBridge` checks). */
   overrides?: LoadedConfig;
   /** Plug-in backend kinds (`mcp`, `webmcp-page`, …) whose entries are validated beside the built-in ones. */
   kinds?: readonly AnyBackendKindPlugin[];
+  /**
+   * Told about old names in use (`WEBMCP_BRIDGE_*` variables, `webmcp-bridge.config.json`), one
+   * line each. Default: a line on stderr.
+   */
+  onDeprecation?: (message: string) => void;
 }
 
 function keyOf(path: readonly PropertyKey[]): string {
@@ -194,14 +203,21 @@ function mergeBackends(
  */
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const cwd = options.cwd ?? process.cwd();
-  const env = options.env ?? process.env;
+  const deprecated =
+    options.onDeprecation ?? ((message: string) => process.stderr.write(`mcp-lifeline: ${message}\n`));
+  const env = withLegacyEnv(options.env ?? process.env, deprecated);
   const explicit = options.file ?? configPathFrom(options.argv);
   let file: ConfigFile = {};
   const kinds = options.kinds ? backendKindRegistry(builtInKinds(), [...options.kinds]) : BUILT_IN_KINDS;
   if (explicit !== undefined) file = readFile(resolve(cwd, explicit), kinds);
   else {
     const fallback = resolve(cwd, CONFIG_FILE_NAME);
+    const legacy = resolve(cwd, LEGACY_CONFIG_FILE_NAME);
     if (existsSync(fallback)) file = readFile(fallback, kinds);
+    else if (existsSync(legacy)) {
+      deprecated(legacyConfigFileWarning(legacy, CONFIG_FILE_NAME));
+      file = readFile(legacy, kinds);
+    }
   }
   const environment = fromEnv(env);
   const overrides = options.overrides ?? {};

@@ -220,7 +220,7 @@ describe('inspector server', () => {
     const server = await startInspectorServer({
       bridge,
       relay,
-      labControl: { url: lab.urls.control, token: lab.token },
+      labControl: { url: lab.urls.control, token: lab.token, pageOrigins: ['http://127.0.0.1:5173'] },
     });
     cleanups.push(() => server.stop());
     expect(server.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/$/);

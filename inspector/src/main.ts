@@ -335,7 +335,7 @@ const LOG_ROWS = 200;
 function renderLog(force = false) {
   if (logPaused && !force) return;
   const filter = ($('log-filter') as HTMLSelectElement).value;
-  const key = `${store.log.at(-1)?.seq ?? 0}|${filter}`;
+  const key = `${store.logRevision}|${filter}`;
   if (!force && String(logRendered) === key) return;
   logRendered = key as unknown as number;
   const rows: HTMLElement[] = [];

@@ -70,12 +70,15 @@ export class Store {
   structure = 0;
   /** Bumped on every change. */
   revision = 0;
+  /** Bumped whenever the event log changes (an entry may land before the last one). */
+  logRevision = 0;
   private seq = 0;
   private finished: string[] = [];
 
   reset() {
     this.actors.clear();
     this.log = [];
+    this.logRevision++;
     this.health = undefined;
     this.healthAt = 0;
     this.latency.clear();
@@ -85,6 +88,18 @@ export class Store {
     this.finished = [];
     this.structure++;
     this.revision++;
+  }
+
+  /**
+   * Keeps the log in time order: a replay after a late join brings each actor's latest snapshot
+   * actor by actor, not in time order. Live entries arrive in order and are appended at once.
+   */
+  private insertByTime(entry: LogEntry): void {
+    let index = this.log.length;
+    while (index > 0 && (this.log[index - 1] as LogEntry).at > entry.at) index--;
+    if (index === this.log.length) this.log.push(entry);
+    else this.log.splice(index, 0, entry);
+    this.logRevision++;
   }
 
   apply(message: InspectorMessage): void {
@@ -132,7 +147,7 @@ export class Store {
             }
           }
         }
-        this.log.push({
+        this.insertByTime({
           seq: ++this.seq,
           at,
           sessionId: message.sessionId,

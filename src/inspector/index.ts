@@ -77,6 +77,7 @@ export async function startInspector(options: StartInspectorOptions): Promise<Ru
         ...(pagePort !== undefined ? { port: pagePort } : {}),
         ...(stately ? { stately } : {}),
       });
+      server.allowPageOrigin(page.origin);
     }
   } catch (error) {
     await server.stop();

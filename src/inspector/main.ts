@@ -119,6 +119,7 @@ export async function runInspector(
     ...(values.record ? { record: values.record } : {}),
   });
   const page = await startInspectorPage({ ...pageOptions, wsUrl: server.url });
+  server.allowPageOrigin(page.origin);
   out(`inspector server: ${server.url}`);
   if (values.record) out(`recording to ${values.record}`);
   out(`inspector page: ${page.url}`);

@@ -1,16 +1,28 @@
 /**
- * Serves the inspector page (`inspector/`, a Vite app) through Vite's JS API, on 127.0.0.1. With
- * `replayFile`, the page is served with that recording at `/__inspector/replay.jsonl`. Never opens a
- * browser.
+ * Serves the inspector page on a loopback address and never opens a browser. Two ways, one result:
+ * - `static`: the prebuilt page (`vite build` → `dist/inspector/`, shipped in the package) from a
+ *   small Node HTTP server — what an installed package uses; it needs no Vite.
+ * - `vite`: the page's sources (`inspector/`) through Vite's dev server — the flow of a clone.
+ * `auto` (the default) picks `vite` when this module runs from its TypeScript source and Vite is
+ * installed, else `static`. With `replayFile`, the page is served with that recording at
+ * `/__inspector/replay.jsonl`.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer, type Plugin, type ViteDevServer } from 'vite';
+import type { ViteDevServer } from 'vite';
 
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** True when this file is the TypeScript source (a clone), false when it is the compiled `dist/`. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+/** The repository (source) or the installed package (dist/src/inspector → three levels up). */
+export const PROJECT_ROOT = join(HERE, ...(FROM_SOURCE ? ['..', '..'] : ['..', '..', '..']));
+/** The page's sources (the Vite app). */
 export const INSPECTOR_ROOT = join(PROJECT_ROOT, 'inspector');
+/** The built page (`npm run build`), shipped in the package. */
+export const INSPECTOR_BUILD = join(PROJECT_ROOT, 'dist', 'inspector');
 export const REPLAY_PATH = '/__inspector/replay.jsonl';
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
 
 export interface InspectorPageOptions {
   /** The inspector server to connect to (`ws://127.0.0.1:PORT/`). */
@@ -29,75 +41,64 @@ export interface InspectorPageOptions {
    * its server sends no CORS headers; `control` (the lab's control server) adds the fault buttons.
    */
   inPage?: { lab: string; lmStudio?: string; control?: { url: string; token: string } };
-  /** Default true. False: no HMR and no file watching (a file saved during a test must not reload it). */
+  /** `auto` (default), `static` (the built page) or `vite` (the sources, through Vite). */
+  mode?: 'auto' | 'static' | 'vite';
+  /** The built page's directory for `static`. Default `dist/inspector` of this package. */
+  buildDir?: string;
+  /** Vite only. Default true. False: no HMR and no file watching (a file saved during a test must not reload it). */
   hmr?: boolean;
-  /** Vite's cache directory. Default `node_modules/.vite-inspector`. */
+  /** Vite only: its cache directory. Default `node_modules/.vite-inspector`. */
   cacheDir?: string;
+  /** Vite only. */
   logLevel?: 'info' | 'warn' | 'error' | 'silent';
 }
 
-export interface InspectorPage {
+/** What a page server gives back before the query is added. */
+export interface ServedPage {
+  /** `http://HOST:PORT/` */
+  baseUrl: string;
+  /** The Vite dev server, in `vite` mode. */
+  vite?: ViteDevServer;
+  stop(): Promise<void>;
+}
+
+export interface InspectorPage extends ServedPage {
   /** The page's URL, with its query (`?ws=…`, `?replay=1` or `?inpage=1…`). */
   readonly url: string;
   /** The page's origin, without a query. */
   readonly baseUrl: string;
-  readonly vite: ViteDevServer;
-  stop(): Promise<void>;
+  /** The page's exact origin (`http://127.0.0.1:PORT`), as browsers send it in `Origin`. */
+  readonly origin: string;
+  readonly mode: 'static' | 'vite';
 }
 
-function replayPlugin(file: string): Plugin {
-  return {
-    name: 'mcp-lifeline-inspector-replay',
-    configureServer(server) {
-      server.middlewares.use(REPLAY_PATH, (_req, res) => {
-        res.setHeader('content-type', 'application/x-ndjson');
-        res.setHeader('cache-control', 'no-store');
-        createReadStream(file)
-          .on('error', () => {
-            res.statusCode = 404;
-            res.end();
-          })
-          .pipe(res);
-      });
-    },
-  };
+async function viteInstalled(): Promise<boolean> {
+  try {
+    await import('vite');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Starts the page's Vite server. */
+/** Starts the page's server. */
 export async function startInspectorPage(options: InspectorPageOptions = {}): Promise<InspectorPage> {
   const host = options.host ?? '127.0.0.1';
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host))
+  if (!LOOPBACK.includes(host))
     throw new Error(`inspector: the page must be served on a loopback address, got ${host}`);
   if (options.replayFile && !existsSync(options.replayFile))
     throw new Error(`inspector: no such recording: ${options.replayFile}`);
-  const vite = await createServer({
-    root: INSPECTOR_ROOT,
-    configFile: false,
-    logLevel: options.logLevel ?? 'warn',
-    clearScreen: false,
-    cacheDir: options.cacheDir ?? join(PROJECT_ROOT, 'node_modules', '.vite-inspector'),
-    plugins: options.replayFile ? [replayPlugin(options.replayFile)] : [],
-    optimizeDeps: {
-      include: ['@statelyai/inspect', ...(options.inPage ? ['@mcp-b/webmcp-polyfill'] : [])],
-    },
-    server: {
-      ...(options.hmr === false ? { hmr: false, watch: null } : {}),
-      ...(options.inPage?.lmStudio
-        ? { proxy: { '/v1': { target: new URL(options.inPage.lmStudio).origin, changeOrigin: true } } }
-        : {}),
-      host,
-      port: options.port ?? 0,
-      strictPort: options.port !== undefined && options.port !== 0,
-      open: false,
-      fs: { allow: [PROJECT_ROOT] },
-    },
-  });
-  await vite.listen();
-  const baseUrl = vite.resolvedUrls?.local[0];
-  if (!baseUrl) {
-    await vite.close();
-    throw new Error('inspector: vite did not report its URL');
-  }
+  let mode = options.mode ?? 'auto';
+  if (mode === 'auto') mode = FROM_SOURCE && (await viteInstalled()) ? 'vite' : 'static';
+  const served =
+    mode === 'vite'
+      ? await (await import('./page-vite.js')).serveWithVite({ ...options, host })
+      : await (await import('./page-static.js')).serveStatic({
+          ...options,
+          host,
+          root: options.buildDir ?? INSPECTOR_BUILD,
+        });
+  const { baseUrl } = served;
   const query = new URLSearchParams();
   let hash = '';
   if (options.inPage) {
@@ -113,9 +114,9 @@ export async function startInspectorPage(options: InspectorPageOptions = {}): Pr
   if (options.stately) query.set('stately', '1');
   const search = query.toString();
   return {
+    ...served,
     url: `${search ? `${baseUrl}?${search}` : baseUrl}${hash}`,
-    baseUrl,
-    vite,
-    stop: () => vite.close(),
+    origin: new URL(baseUrl).origin,
+    mode,
   };
 }

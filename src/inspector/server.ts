@@ -28,8 +28,12 @@ export interface InspectorServerOptions {
   port?: number;
   /** Appends every inspection message and health report to this file as JSON lines. */
   record?: string;
-  /** The lab's control API, passed to pages (loopback only) for the fault buttons. Never recorded. */
-  labControl?: { url: string; token: string; backends?: string[] };
+  /**
+   * The lab's control API, passed for the fault buttons only to pages whose `Origin` is exactly one
+   * of `pageOrigins` (e.g. `http://127.0.0.1:5173`; more with `allowPageOrigin`) — never to another
+   * loopback origin or port, nor to a client without an `Origin`. Never recorded.
+   */
+  labControl?: { url: string; token: string; backends?: string[]; pageOrigins?: string[] };
   /** A client whose unsent data exceeds this is skipped for a batch (counted as dropped). Default 8 MiB. */
   maxBufferedBytes?: number;
 }
@@ -42,7 +46,17 @@ export interface InspectorServer {
   readonly port: number;
   /** Connected pages. */
   clients(): number;
+  /** Lets the page served at `origin` (`http://HOST:PORT`, exact) receive the lab control token. */
+  allowPageOrigin(origin: string): void;
   stop(): Promise<void>;
+}
+
+/** `http://host:port` in lower case; throws for anything that is not an http(s) origin. */
+function exactOrigin(origin: string): string {
+  const parsed = new URL(origin);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new Error(`inspector: a page origin must be http(s)://HOST:PORT, got ${origin}`);
+  return parsed.origin.toLowerCase();
 }
 
 function writeLine(stream: WriteStream, message: InspectorMessage) {
@@ -72,6 +86,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
       }
     : undefined;
 
+  const pageOrigins = new Set((options.labControl?.pageOrigins ?? []).map(exactOrigin));
   let port = 0;
   const server = http.createServer((req, res) => {
     const forbidden = checkHostAndOrigin(req, host, port);
@@ -118,7 +133,9 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   const skipped = new WeakMap<WebSocket, number>();
   const ready = new Set<WebSocket>();
 
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req: http.IncomingMessage) => {
+    const origin = req.headers.origin;
+    const ownPage = origin !== undefined && pageOrigins.has(origin.toLowerCase());
     ws.on('error', () => {});
     // The page only listens; anything it sends is ignored.
     ws.on('message', () => {});
@@ -130,7 +147,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
     };
     // Pending messages go to the clients already replayed; this one starts from the replay.
     relay.flush();
-    send(ws, [hello, ...(lab ? [lab] : []), ...relay.replay()]);
+    send(ws, [hello, ...(lab && ownPage ? [lab] : []), ...relay.replay()]);
     ready.add(ws);
     ws.on('close', () => ready.delete(ws));
   });
@@ -163,6 +180,9 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
     httpUrl: `http://${shown}:${port}/`,
     port,
     clients: () => wss.clients.size,
+    allowPageOrigin(origin) {
+      pageOrigins.add(exactOrigin(origin));
+    },
     stop() {
       stopping ??= (async () => {
         relay.flush();

@@ -144,7 +144,9 @@ export async function runLab(argv: readonly string[], io: RunLabIO = {}): Promis
       },
     });
   } catch (error) {
-    err(`mcp-lifeline lab: ${error instanceof Error ? error.message : String(error)}\n`);
+    // The lab's own errors start with "lab: "; say it once.
+    const message = error instanceof Error ? error.message : String(error);
+    err(`mcp-lifeline lab: ${message.replace(/^lab: /, '')}\n`);
     return 1;
   }
   out(formatLabBanner(lab));

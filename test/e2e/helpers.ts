@@ -22,7 +22,8 @@ export function labEnv(lab: Lab): Record<string, string> {
 export function childEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('MCP_LIFELINE_')) env[key] = value;
+    if (value !== undefined && !key.startsWith('MCP_LIFELINE_') && !key.startsWith('WEBMCP_BRIDGE_'))
+      env[key] = value;
   }
   return { ...env, ...extra };
 }
