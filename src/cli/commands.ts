@@ -1,9 +1,10 @@
 /** The CLI's commands: serve, lab, health, start. Each returns its exit code. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError } from '../bridge/errors.js';
 import { createNodeBridge } from '../bridge/node.js';
 import type { Bridge, BridgeLogger, HealthReport } from '../bridge/types.js';
-import { type LoadedConfig, loadConfig } from '../config.js';
+import { CONFIG_FILE_NAME, type LoadedConfig, loadConfig } from '../config.js';
 import {
   combineInspectors,
   createInspectionRelay,
@@ -16,6 +17,7 @@ import { startMcpHttpServer } from '../mcp/http.js';
 import { serveMcpStdio } from '../mcp/stdio.js';
 import { withPersistence } from '../persistence/index.js';
 import { parseArgs, parseHostPort, parsePort, UsageError } from './args.js';
+import { watchConfigFile } from './config-watch.js';
 import { formatHealthReport, formatHealthSummary } from './format.js';
 import { type CliIO, untilStopped } from './io.js';
 
@@ -30,6 +32,10 @@ Options:
   --config FILE      configuration file (default: ./mcp-lifeline.config.json if present)
   --data-dir DIR     keep breaker states and queued A2A messages in DIR, across restarts
   -h, --help         show this help
+
+The config file is watched: editing its backends adds, removes or restarts them without dropping
+connected clients (who get notifications/tools/list_changed); an invalid edit is reported on
+stderr and the running configuration stays.
 
 Environment: MCP_LIFELINE_{EVOLUTION,AGENTS,A2A,LMSTUDIO}_URL override backend URLs;
 MCP_LIFELINE_DATA_DIR sets the data directory.
@@ -120,14 +126,24 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const http = typeof options.http === 'string' ? parseHostPort('--http', options.http) : undefined;
     const dataDir = options['data-dir'] as string | undefined;
-    const persistent = withPersistence(
+    const load = () =>
       configOf(io, options.config as string | undefined, {
         logger: stderrLogger(io),
         ...(dataDir === undefined ? {} : { dataDir }),
-      }),
-    );
+      });
+    const persistent = withPersistence(load());
     const bridge = createNodeBridge(persistent.config);
     await bridge.start();
+    // Hot reload: edits of the config file add, remove or restart backends (see config-watch.ts).
+    const configFile = configFileOf(io, options.config as string | undefined);
+    const watcher = configFile
+      ? watchConfigFile({
+          file: configFile,
+          load,
+          apply: (config) => bridge.reconfigure(config),
+          log: (line) => io.stderr(`mcp-lifeline serve: ${line}\n`),
+        })
+      : undefined;
     try {
       if (http) {
         const server = await startMcpHttpServer(bridge, { ...http, version: packageVersion() });
@@ -141,11 +157,19 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
         await server.close();
       }
     } finally {
+      watcher?.close();
       await bridge.stop();
       persistent.close();
     }
     return 0;
   });
+}
+
+/** The config file `serve` reads (and watches): `--config FILE`, or the default one if present. */
+function configFileOf(io: CliIO, file: string | undefined): string | undefined {
+  if (file !== undefined) return resolve(io.cwd, file);
+  const fallback = resolve(io.cwd, CONFIG_FILE_NAME);
+  return existsSync(fallback) ? fallback : undefined;
 }
 
 export function labCommand(argv: readonly string[], io: CliIO): Promise<number> {
