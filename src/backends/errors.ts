@@ -51,3 +51,15 @@ export class FrameTooLargeError extends Error {
     super(`Backend "${backend}": message of ${bytes} bytes exceeds the ${limit}-byte frame limit`);
   }
 }
+
+/** A tool needs a backend that is not connected (down, reconnecting, not started or stopped). */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+  constructor(
+    readonly backend: string,
+    readonly state: string,
+    detail?: string | null,
+  ) {
+    super(`Backend "${backend}" is unavailable (${state}${detail ? `: ${detail}` : ''})`);
+  }
+}

@@ -7,17 +7,7 @@ import type { ErrorCode, ToolFailure } from './result.js';
 
 type Failure = ToolFailure;
 
-/** A tool needs a backend that is not connected (down, reconnecting, not started or stopped). */
-export class BackendUnavailableError extends Error {
-  override readonly name = 'BackendUnavailableError';
-  constructor(
-    readonly backend: string,
-    readonly state: string,
-    detail?: string | null,
-  ) {
-    super(`Backend "${backend}" is unavailable (${state}${detail ? `: ${detail}` : ''})`);
-  }
-}
+export { BackendUnavailableError } from '../backends/errors.js';
 
 /** A backend answered, but reported that the operation failed (`success: false` in its reply). */
 export class ToolExecutionError extends Error {

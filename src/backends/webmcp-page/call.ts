@@ -3,9 +3,9 @@
  * cancelled in the page when the caller aborts or time runs out, its outcome turned into a
  * `RemoteCallResult` or into the backend's errors.
  */
-import { BackendUnavailableError } from '../../bridge/errors.js';
+
 import type { Clock } from '../../clock.js';
-import { RequestTimeoutError } from '../errors.js';
+import { BackendUnavailableError, RequestTimeoutError } from '../errors.js';
 import type { RemoteCallResult } from '../kind.js';
 import { type CdpPageConnection, classifyEvaluateError } from './connection.js';
 import { WebMcpPageNavigatedError, WebMcpToolNotFoundError, WebMcpWriteRefusedError } from './errors.js';

@@ -4,8 +4,8 @@
  * injected clock.
  */
 import type { WebMcpPageState } from '../../../machines/webmcp-page.machine.js';
-import { BackendUnavailableError } from '../../bridge/errors.js';
 import type { Clock } from '../../clock.js';
+import { BackendUnavailableError } from '../errors.js';
 import type { RemoteTool } from '../kind.js';
 import { WebMcpToolNotFoundError } from './errors.js';
 
