@@ -131,7 +131,8 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
         logger: stderrLogger(io),
         ...(dataDir === undefined ? {} : { dataDir }),
       });
-    const persistent = withPersistence(load());
+    const initial = load();
+    const persistent = withPersistence(initial);
     const bridge = createNodeBridge(persistent.config);
     await bridge.start();
     // Hot reload: edits of the config file add, remove or restart backends (see config-watch.ts).
@@ -139,6 +140,7 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
     const watcher = configFile
       ? watchConfigFile({
           file: configFile,
+          initial,
           load,
           apply: (config) => bridge.reconfigure(config),
           log: (line) => io.stderr(`mcp-lifeline serve: ${line}\n`),

@@ -16,6 +16,8 @@ export interface ConfigWatchOptions {
   file: string;
   /** Reads and validates the configuration again (throws `ConfigError` naming the field). */
   load: () => LoadedConfig;
+  /** The configuration running now (to tell which restart-only settings an edit changed). */
+  initial?: LoadedConfig;
   /** Applies a valid configuration (`bridge.reconfigure`). */
   apply: (config: LoadedConfig) => Promise<ReconfigureResult>;
   /** One line per reload or rejected edit (stderr in `serve`). */
@@ -40,6 +42,21 @@ function readText(file: string): string | null {
   }
 }
 
+/** Settings a reload cannot apply to a running bridge (only `backends` are reloaded). */
+const RESTART_ONLY = [
+  'healthCheckIntervalMs',
+  'healthCheckJitter',
+  'surface',
+  'maxPromptChars',
+  'agentId',
+  'dataDir',
+] as const;
+
+/** The restart-only settings whose value differs between two loads. */
+export function restartOnlyChanges(before: LoadedConfig, after: LoadedConfig): string[] {
+  return RESTART_ONLY.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+}
+
 function summary(result: ReconfigureResult): string {
   const parts = (['added', 'removed', 'restarted'] as const)
     .filter((key) => result[key].length > 0)
@@ -53,6 +70,7 @@ export function watchConfigFile(options: ConfigWatchOptions): ConfigWatch {
   const debounceMs = options.debounceMs ?? 100;
   const name = basename(options.file);
   let lastText = readText(options.file);
+  let lastConfig: LoadedConfig | undefined = options.initial;
   let timer: unknown;
   let closed = false;
   let running: Promise<void> = Promise.resolve();
@@ -70,6 +88,10 @@ export function watchConfigFile(options: ConfigWatchOptions): ConfigWatch {
       );
       return;
     }
+    const pending = lastConfig ? restartOnlyChanges(lastConfig, config) : [];
+    lastConfig = config;
+    if (pending.length > 0)
+      options.log(`${pending.join(', ')} changed: restart serve to apply (a reload applies backends only)`);
     try {
       options.log(`config reloaded: ${summary(await options.apply(config))}`);
     } catch (error) {
