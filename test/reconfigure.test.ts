@@ -3,10 +3,14 @@
  * MCP upstreams (the lab server, run with node). Unchanged backends keep running (same process),
  * tool lists follow with `onToolsChanged`, an invalid config changes nothing and names the field.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import type { McpBackend } from '../src/backends/mcp/index.js';
 import { createNodeBridge } from '../src/bridge/node.js';
 import type { Bridge, BridgeConfig } from '../src/bridge/types.js';
+import { withPersistence } from '../src/persistence/index.js';
 import { quietLogger } from './bridge-fixtures.js';
 import { LAB_UPSTREAM, waitFor } from './mcp-support.js';
 
@@ -104,4 +108,28 @@ test('a default backend can be switched off and on again (websocket and http kin
   const offAgain = await bridge.reconfigure({ backends: defaultsOff });
   expect(offAgain.removed).toEqual(['lmStudio']);
   expect(bridge.health().backends.lmStudio).toBeUndefined();
+}, 30_000);
+
+test('with a data directory, the breaker of a backend added by reconfigure is saved too', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'reconfigure-data-'));
+  const persistent = withPersistence({ backends: defaultsOff, logger: quietLogger, surface: false, dataDir });
+  try {
+    bridge = createNodeBridge(persistent.config);
+    await bridge.start();
+    const added = {
+      kind: 'http',
+      url: 'http://127.0.0.1:9/v1',
+      options: { breaker: { failureThreshold: 1 } },
+    };
+    await bridge.reconfigure({ backends: { ...defaultsOff, later: added } });
+    const breaker = bridge.backend('later')?.breaker;
+    await breaker?.execute(() => Promise.reject(new Error('down'))).catch(() => {});
+    expect(breaker?.state).toBe('OPEN');
+    await new Promise((resolve) => setImmediate(resolve)); // saves are batched a microtask later
+    expect(persistent.config.persistence?.breakers?.load('later')).toMatchObject({ state: 'OPEN' });
+  } finally {
+    await bridge?.stop();
+    bridge = undefined;
+    persistent.close();
+  }
 }, 30_000);

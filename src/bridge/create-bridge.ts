@@ -180,6 +180,14 @@ export function createBridge(config: BridgeConfig & { persistence?: BridgePersis
     budgets.set(spec.name, built.budgets.get(spec.name) as RetryBudget);
     running.set(spec.name, spec);
     detachLater(spec.name, events.watchBreaker(spec.name, backend.breaker));
+    if (persistence?.breakers)
+      detachLater(
+        spec.name,
+        persistBreakers(persistence.breakers, [backend.breaker], {
+          clock,
+          onError: persistError('breaker state'),
+        }),
+      );
     orchestrator.addBackend(spec.name, backend.status());
     if (isToolProvider(backend))
       detachLater(spec.name, tools.addSource(providerToolSource(spec.name, backend)));
