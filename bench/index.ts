@@ -1,9 +1,10 @@
 /*
  * `npm run bench`: every benchmark in one run, each printing its own tables. Run with --expose-gc.
- * `BENCH=breaker` (or `socket`, `bridge`, `storm`, a comma-separated list) runs one part.
+ * `BENCH=breaker` (or `socket`, `bridge`, `storm`, `mcp`, a comma-separated list) runs one part.
  */
 import { runBreakerBench } from './breaker.js';
 import { runBridgeBench } from './bridge.js';
+import { runMcpGatewayBench } from './mcp-gateway.js';
 import { runSocketBench } from './socket.js';
 import { runStormBench } from './storm-report.js';
 
@@ -12,6 +13,7 @@ const parts: Record<string, () => Promise<void>> = {
   socket: runSocketBench,
   bridge: runBridgeBench,
   storm: runStormBench,
+  mcp: runMcpGatewayBench,
 };
 const selected = (process.env.BENCH ?? Object.keys(parts).join(',')).split(',');
 console.log(`# mcp-lifeline benchmarks — ${new Date().toISOString()}`);

@@ -54,6 +54,8 @@ function possibleEvents(snapshot: Snapshot): AnyEventObject[] {
     { type: 'BACKEND_CHANGED', name: 'a', health: connectedSlower },
     { type: 'SURFACE_CHANGED', surface: 'mcp', up: true, at: AT },
     { type: 'SURFACE_CHANGED', surface: 'mcp', up: false, at: AT },
+    { type: 'BACKEND_ADDED', name: 'b', health: line({ kind: 'mcp' }) },
+    { type: 'BACKEND_REMOVED', name: 'a' },
   ];
   const value = snapshot.value;
   if (value === 'idle') events.push({ type: 'START', draw: 0.75 }, { type: 'STOP' });
@@ -183,6 +185,32 @@ test('only status, state or breaker changes bump the revision; surfaces drive th
   actor.send({ type: 'SURFACE_CHANGED', surface: 'webmcp', up: false, at: AT });
   expect(ctx().backends.webmcp).toMatchObject({ status: 'warn', state: 'NOT_SERVING' });
   expect(ctx().revision).toBe(4);
+  actor.stop();
+});
+
+test('hot reload: BACKEND_ADDED spawns a link and adds the line; BACKEND_REMOVED stops it and drops it', () => {
+  const actor = createActor(bridgeMachine, { input });
+  actor.start();
+  const ctx = () => actor.getSnapshot().context;
+  actor.send({ type: 'BACKEND_ADDED', name: 'b', health: line({ kind: 'mcp' }) });
+  expect(actor.getSnapshot().children['backend:b']).toBeDefined();
+  expect(ctx().linked).toEqual(['a', 'b']);
+  expect(ctx().backends.b?.kind).toBe('mcp');
+  expect(ctx().revision).toBe(1);
+  actor.send({ type: 'BACKEND_ADDED', name: 'b', health: line({}) }); // known: ignored
+  expect(ctx().revision).toBe(1);
+  actor.send({ type: 'BACKEND_REMOVED', name: 'a' });
+  expect(actor.system.get('backend:a')).toBeUndefined();
+  expect(actor.getSnapshot().children['backend:a']).toBeUndefined();
+  expect(Object.keys(ctx().backends).sort()).toEqual(['b', 'webmcp']);
+  expect(ctx().revision).toBe(2);
+  // A late change of a removed backend does not bring its line back.
+  actor.send({ type: 'BACKEND_CHANGED', name: 'a', health: connected });
+  expect(ctx().backends.a).toBeUndefined();
+  // Removed, then added again under the same name (a restart with new settings).
+  actor.send({ type: 'BACKEND_ADDED', name: 'a', health: line({ kind: 'http' }) });
+  expect(actor.getSnapshot().children['backend:a']).toBeDefined();
+  expect(ctx().backends.a?.kind).toBe('http');
   actor.stop();
 });
 

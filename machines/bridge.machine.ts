@@ -63,7 +63,11 @@ export type BridgeEvent =
   /** A backend's health as its link saw it change (sent by the `backend:<name>` children). */
   | { type: 'BACKEND_CHANGED'; name: string; health: BackendHealth }
   /** A tool surface registered / started serving (`up`) or stopped; `at` is the ISO time. */
-  | { type: 'SURFACE_CHANGED'; surface: string; up: boolean; at: string };
+  | { type: 'SURFACE_CHANGED'; surface: string; up: boolean; at: string }
+  /** A backend joined (hot reload): its line is added and a `backend:<name>` link spawned. Ignored for a known name. */
+  | { type: 'BACKEND_ADDED'; name: string; health: BackendHealth }
+  /** A backend left (hot reload): its link is stopped and its line removed. Ignored for an unknown name. */
+  | { type: 'BACKEND_REMOVED'; name: string };
 
 /** Whether two health lines differ in what `onHealthChange` reports: status, state or breaker. */
 export function isSignificantChange(before: BackendHealth | undefined, after: BackendHealth): boolean {
@@ -118,6 +122,9 @@ export function withLine(
  * - In any state, `BACKEND_CHANGED` and `SURFACE_CHANGED` go through the reducer (`withLine`): the
  *   line is replaced by key and `revision` bumped when status, state or breaker changed. The `webmcp`
  *   line passes while any surface is up.
+ * - Hot reload: `BACKEND_ADDED` adds a line and spawns its link (child id `backend:<name>`, no
+ *   systemId); `BACKEND_REMOVED` stops the link
+ *   and drops the line (both bump `revision`). A changed backend is removed, then added again.
  * - The lifecycle: `running.waiting` waits `healthCheck` (jittered by a draw made outside the
  *   machine), then `running.checking` invokes `probeBackends` and waits again. `STOP` leads through
  *   `stopping` (the `stopBackends` actor) to the final `stopped`.
@@ -146,6 +153,26 @@ export const bridgeMachine = setup({
         });
       }
     }),
+    addBackend: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'BACKEND_ADDED') return;
+      enqueue.assign({
+        linked: [...context.linked, event.name],
+        backends: { ...context.backends, [event.name]: event.health },
+        revision: context.revision + 1,
+      });
+      // No systemId: a name removed and added again would collide with the old one while it stops.
+      enqueue.spawnChild('backendLink', { id: `backend:${event.name}`, input: { name: event.name } });
+    }),
+    removeBackend: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'BACKEND_REMOVED') return;
+      enqueue.stopChild(`backend:${event.name}`);
+      const { [event.name]: _removed, ...backends } = context.backends;
+      enqueue.assign({
+        linked: context.linked.filter((name) => name !== event.name),
+        backends,
+        revision: context.revision + 1,
+      });
+    }),
     recordBackend: assign(({ context, event }) =>
       event.type === 'BACKEND_CHANGED' ? withLine(context, event.name, event.health) : {},
     ),
@@ -166,6 +193,15 @@ export const bridgeMachine = setup({
       },
     }),
   },
+  guards: {
+    /** BACKEND_ADDED names a backend not linked yet. */
+    isNewBackend: ({ context, event }) =>
+      event.type === 'BACKEND_ADDED' && !context.linked.includes(event.name),
+    /** BACKEND_REMOVED / BACKEND_CHANGED name a linked backend. */
+    isLinkedBackend: ({ context, event }) =>
+      (event.type === 'BACKEND_REMOVED' || event.type === 'BACKEND_CHANGED') &&
+      context.linked.includes(event.name),
+  },
   delays: {
     healthCheck: ({ context }) =>
       context.healthCheckIntervalMs * (1 + context.healthCheckJitter * (2 * context.nextDraw - 1)),
@@ -184,8 +220,10 @@ export const bridgeMachine = setup({
   }),
   entry: 'spawnBackendLinks',
   on: {
-    BACKEND_CHANGED: { actions: 'recordBackend' },
+    BACKEND_CHANGED: { guard: 'isLinkedBackend', actions: 'recordBackend' },
     SURFACE_CHANGED: { actions: 'recordSurface' },
+    BACKEND_ADDED: { guard: 'isNewBackend', actions: 'addBackend' },
+    BACKEND_REMOVED: { guard: 'isLinkedBackend', actions: 'removeBackend' },
   },
   states: {
     idle: {

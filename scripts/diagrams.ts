@@ -9,8 +9,10 @@ import type { AnyStateMachine } from 'xstate';
 import { breakerMachine } from '../machines/breaker.machine.js';
 import { bridgeMachine } from '../machines/bridge.machine.js';
 import { httpMachine } from '../machines/http.machine.js';
+import { mcpMachine } from '../machines/mcp.machine.js';
 import { retryMachine } from '../machines/retry.machine.js';
 import { socketMachine } from '../machines/socket.machine.js';
+import { webMcpPageMachine } from '../machines/webmcp-page.machine.js';
 import { toMermaid } from '../src/diagram/mermaid.js';
 
 export const diagramMachines: Record<string, AnyStateMachine> = {
@@ -19,6 +21,8 @@ export const diagramMachines: Record<string, AnyStateMachine> = {
   socket: socketMachine,
   http: httpMachine,
   bridge: bridgeMachine,
+  mcp: mcpMachine,
+  'webmcp-page': webMcpPageMachine,
 };
 
 const README = new URL('../README.md', import.meta.url);

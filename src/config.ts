@@ -13,6 +13,7 @@ import {
   backendKindRegistry,
   checkBackendConfig,
 } from './backends/kinds/registry.js';
+import { nodeKinds } from './backends/node-kinds.js';
 import { BACKEND_ENV_KEYS, DEFAULT_BACKENDS } from './bridge/defaults.js';
 import { ConfigError } from './bridge/errors.js';
 import type { BackendConfig, BridgeConfig } from './bridge/types.js';
@@ -73,7 +74,7 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** Applied last (not validated beyond what `createBridge` checks). */
   overrides?: LoadedConfig;
-  /** Plug-in backend kinds (`mcp`, `webmcp-page`, …) whose entries are validated beside the built-in ones. */
+  /** More backend kinds, validated beside `websocket`, `http`, `mcp` and `webmcp-page` (known without this). */
   kinds?: readonly AnyBackendKindPlugin[];
   /**
    * Told about old names in use (`WEBMCP_BRIDGE_*` variables, `webmcp-bridge.config.json`), one
@@ -86,8 +87,8 @@ function keyOf(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(config)' : path.map(String).join('.');
 }
 
-/** The built-in kinds (`websocket`, `http`): what entries are checked with unless plug-ins are given. */
-const BUILT_IN_KINDS = backendKindRegistry(builtInKinds());
+/** Every kind Node knows (`websocket`, `http`, `mcp`, `webmcp-page`): what entries are checked with. */
+const BUILT_IN_KINDS = backendKindRegistry(builtInKinds(), nodeKinds());
 
 function validate(value: unknown, where: string, kinds: BackendKindRegistry = BUILT_IN_KINDS): ConfigFile {
   const parsed = configFileSchema.safeParse(value);
@@ -208,7 +209,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const env = withLegacyEnv(options.env ?? process.env, deprecated);
   const explicit = options.file ?? configPathFrom(options.argv);
   let file: ConfigFile = {};
-  const kinds = options.kinds ? backendKindRegistry(builtInKinds(), [...options.kinds]) : BUILT_IN_KINDS;
+  const kinds = options.kinds
+    ? backendKindRegistry(builtInKinds(), nodeKinds(), [...options.kinds])
+    : BUILT_IN_KINDS;
   if (explicit !== undefined) file = readFile(resolve(cwd, explicit), kinds);
   else {
     const fallback = resolve(cwd, CONFIG_FILE_NAME);

@@ -4,7 +4,10 @@
  */
 
 export * from './backends/mcp/index.js';
+export { nodeKinds, withNodeKinds } from './backends/node-kinds.js';
 export { createNodeSocketBackend, NodeWebSocket } from './backends/node-websocket.js';
+export * from './backends/webmcp-page/index.js';
+export { loadPlaywright, PlaywrightMissingError } from './backends/webmcp-page/playwright.js';
 export { createNodeBridge } from './bridge/node.js';
 export { loadConfig } from './config.js';
 export * from './index.js';

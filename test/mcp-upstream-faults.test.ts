@@ -58,7 +58,9 @@ test('a server SIGKILLed mid-run is READY again within 2 s; calls in between ans
   });
   process.kill(victim, 'SIGKILL');
   await waitFor(() => backend.state === 'RESTARTING', 5_000, 'RESTARTING');
-  expect(await inFlight).toMatchObject({ name: 'McpError' }); // connection closed
+  // The call in flight: BACKEND_UNAVAILABLE with when to come back (the SDK's error as its cause).
+  expect(await inFlight).toMatchObject({ name: 'BackendUnavailableError', cause: { name: 'McpError' } });
+  expect(((await inFlight) as { retryAfterMs: number }).retryAfterMs).toBeGreaterThanOrEqual(0);
   const askedAt = Date.now();
   const refused = await backend.callTool('echo', { text: 'x' }).catch((e: unknown) => e);
   expect(refused).toMatchObject({ name: 'BackendUnavailableError', state: 'RESTARTING' });

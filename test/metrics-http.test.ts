@@ -173,11 +173,13 @@ describe('GET /metrics (Prometheus text over HTTP)', () => {
       sampleOf(exposition, 'mcp_lifeline_retry_delay_seconds_total', { operation: 'fetch' }),
     ).toBeGreaterThan(0);
     expect(sampleOf(exposition, 'mcp_lifeline_backend_health', breakerLabels)).toBe(2);
+    // Every backend's health sample names its kind (websocket, http, mcp, webmcp-page).
+    expect(sampleOf(exposition, 'mcp_lifeline_backend_health', { ...breakerLabels, kind: 'http' })).toBe(2);
     expect(sampleOf(exposition, 'mcp_lifeline_health', {})).toBe(2);
     // Low cardinality: no URL, id or message in any label.
     for (const sample of exposition.samples) {
       for (const [key, value] of Object.entries(sample.labels)) {
-        expect(['backend', 'state', 'outcome', 'operation']).toContain(key);
+        expect(['backend', 'kind', 'state', 'outcome', 'operation']).toContain(key);
         expect(value).not.toMatch(/[/:?]/);
       }
     }

@@ -213,6 +213,21 @@ describe.skipIf(lookup.skipReason !== undefined).each<Mode>(['polyfill', 'native
       });
     });
 
+    it('follows the bridge: a tool added later is registered, removing it unregisters it', async () => {
+      await page.evaluate(() => window.addLaterTool?.());
+      await page.evaluate(() => window.registration?.settled());
+      await expect
+        .poll(async () => (await listTools()).map((t) => t.name), { timeout: 5_000 })
+        .toContain('later_tool');
+      expect(await executeTool('later_tool', { n: 3 })).toMatchObject({ success: true, doubled: 6 });
+      await page.evaluate(() => window.removeLaterTool?.());
+      await page.evaluate(() => window.registration?.settled());
+      await expect
+        .poll(async () => (await listTools()).map((t) => t.name), { timeout: 5_000 })
+        .not.toContain('later_tool');
+      expect(pageErrors).toEqual([]);
+    });
+
     it('stop() unregisters every tool and the webmcp line stops passing', async () => {
       await page.evaluate(() => window.registration?.stop());
       await expect.poll(async () => (await listTools()).length, { timeout: 5_000 }).toBe(0);

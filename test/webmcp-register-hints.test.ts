@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBridge } from '../src/bridge/index.js';
 import type { Bridge, CallToolOptions, ToolDescriptor } from '../src/bridge/types.js';
 import {
-  BUILT_IN_TOOL_HINTS,
   type ModelContextLike,
   registerWebMcpTools,
   toWebMcpTool,
@@ -30,20 +29,21 @@ afterEach(async () => {
 });
 
 describe('registerWebMcpTools: titles, annotations and cancellation', () => {
-  it('marks get_os_state and reliability_get_status read-only (built-in table) and leaves the others unmarked', async () => {
+  it("passes the descriptors' titles, marks get_os_state and reliability_get_status read-only and leaves the others unmarked", async () => {
     bridge = createBridge({ logger: { warn: () => {} } });
     const { context, tools } = recordingContext();
     await registerWebMcpTools(bridge, context).ready;
     for (const name of ['get_os_state', 'reliability_get_status']) {
       expect(tools.get(name)?.annotations).toEqual({ readOnlyHint: true });
-      expect(tools.get(name)?.title).toBe(BUILT_IN_TOOL_HINTS[name]?.title);
+      expect(tools.get(name)?.title).toBe(bridge.listTools().find((tool) => tool.name === name)?.title);
+      expect(tools.get(name)?.title).toBeTruthy();
     }
     for (const name of ['send_llm_prompt', 'trigger_evolution', 'spawn_area_agent', 'send_a2a_message']) {
       expect(tools.get(name)?.annotations?.readOnlyHint).not.toBe(true);
     }
   });
 
-  it("a descriptor's own title and annotations win over the table, reduced to WebMCP's hints", () => {
+  it("a descriptor's title and annotations pass, reduced to WebMCP's hints", () => {
     bridge = createBridge({ logger: { warn: () => {} } });
     const base = bridge.listTools().find((tool) => tool.name === 'get_os_state') as ToolDescriptor;
     const tool = toWebMcpTool(bridge, {
@@ -53,7 +53,12 @@ describe('registerWebMcpTools: titles, annotations and cancellation', () => {
     });
     expect(tool.title).toBe('OS state');
     expect(tool.annotations).toEqual({ readOnlyHint: false, untrustedContentHint: true });
-    const bare = toWebMcpTool(bridge, { ...base, name: 'host_tool', annotations: { openWorldHint: true } });
+    const { title: _title, ...untitled } = base;
+    const bare = toWebMcpTool(bridge, {
+      ...untitled,
+      name: 'host_tool',
+      annotations: { openWorldHint: true },
+    });
     expect(bare.annotations).toBeUndefined();
     expect('title' in bare).toBe(false);
   });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createBridge } from '../src/bridge/index.js';
 import type { Bridge } from '../src/bridge/types.js';
 import { type ModelContextLike, registerWebMcpTools, type WebMcpTool } from '../src/webmcp/register.js';
@@ -108,6 +109,38 @@ describe('registerWebMcpTools', () => {
     await expect(registration.ready).rejects.toThrow('refused');
     expect(tools.size).toBe(0);
     expect(bridge.health().backends.webmcp?.state).toBe('NOT_SERVING');
+  });
+
+  it('follows bridge.onToolsChanged: tools added later are registered, removed ones unregistered', async () => {
+    bridge = createBridge({ logger: { warn: () => {} } });
+    const { context, tools } = recordingContext();
+    const registration = registerWebMcpTools(bridge, context);
+    await registration.ready;
+    const removeLater = bridge.registerTool({
+      name: 'later_tool',
+      description: 'Added after the page registered.',
+      inputSchema: z.object({ n: z.number() }),
+      handler: ({ n }) => ({ doubled: n * 2 }),
+    });
+    await registration.settled();
+    expect(tools.has('later_tool')).toBe(true);
+    expect(registration.tools).toContain('later_tool');
+    expect(await tools.get('later_tool')?.execute({ n: 2 })).toMatchObject({ success: true, doubled: 4 });
+    removeLater();
+    await registration.settled();
+    expect(tools.has('later_tool')).toBe(false);
+    expect(registration.tools).not.toContain('later_tool');
+    registration.stop();
+    expect(tools.size).toBe(0);
+    // After stop, changes register nothing.
+    bridge.registerTool({
+      name: 'after_stop',
+      description: 'x',
+      inputSchema: z.object({}),
+      handler: () => ({}),
+    });
+    await registration.settled();
+    expect(tools.size).toBe(0);
   });
 
   it('has no runtime import: nothing Node-only can enter a page bundle through it', () => {

@@ -7,10 +7,12 @@ import { isToolProvider } from '../backends/kind.js';
 import { builtInKinds } from '../backends/kinds/index.js';
 import { backendKindRegistry } from '../backends/kinds/registry.js';
 import type { SocketBackend } from '../backends/socket.js';
+import type { Backend } from '../backends/types.js';
 import { systemClock } from '../clock.js';
 import { replayOutbox, withOutbox } from '../persistence/a2a.js';
 import { persistBreakers } from '../persistence/breakers.js';
 import type { BridgePersistence } from '../persistence/types.js';
+import type { RetryBudget } from '../reliability/retry-budget.js';
 import { createRetryMetrics } from '../reliability/retry-metrics.js';
 import { createReliabilityEventHub } from '../telemetry/events.js';
 import { logReliabilityEvents } from '../telemetry/logger.js';
@@ -20,12 +22,18 @@ import { providerToolSource } from '../tools/discovered.js';
 import { builtInTools } from '../tools/index.js';
 import { createToolRegistry } from '../tools/registry.js';
 import type { BridgeView } from '../tools/types.js';
-import { buildBackends, resolveBackends } from './backends.js';
+import {
+  type BuildBackendsOptions,
+  buildBackends,
+  type ResolvedBackend,
+  resolveBackends,
+} from './backends.js';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_MS, DEFAULT_HEALTH_CHECK_JITTER } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { createOrchestrator } from './orchestrator.js';
+import { applyReconfigure, planReconfigure } from './reconfigure.js';
 import { toolContexts } from './tool-context.js';
-import type { Bridge, BridgeConfig, BridgeLogger } from './types.js';
+import type { Bridge, BridgeConfig, BridgeLogger, ReconfigureResult } from './types.js';
 
 /** Without a logger the bridge reports warnings and errors (trips, recoveries, failures) on the console. */
 const consoleWarnings: BridgeLogger = {
@@ -73,7 +81,7 @@ export function createBridge(config: BridgeConfig & { persistence?: BridgePersis
     ? withOutbox(createA2ALedger(clock), persistence.outbox)
     : createA2ALedger(clock);
 
-  const { backends, budgets } = buildBackends(resolved, {
+  const buildOptions: BuildBackendsOptions = {
     clock,
     random,
     logger,
@@ -82,8 +90,13 @@ export function createBridge(config: BridgeConfig & { persistence?: BridgePersis
     events,
     ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
     ...(persistence?.breakers ? { restore: (name) => persistence.breakers?.load(name) } : {}),
-  });
-  for (const [name, backend] of backends) events.watchBreaker(name, backend.breaker);
+  };
+  const { backends, budgets } = buildBackends(resolved, buildOptions);
+  const running = new Map(resolved.map((spec) => [spec.name, spec]));
+  const detachers = new Map<string, (() => void)[]>();
+  const detachLater = (name: string, detach: () => void) =>
+    detachers.set(name, [...(detachers.get(name) ?? []), detach]);
+  for (const [name, backend] of backends) detachLater(name, events.watchBreaker(name, backend.breaker));
   const stopPersisting = persistence?.breakers
     ? persistBreakers(
         persistence.breakers,
@@ -153,7 +166,58 @@ export function createBridge(config: BridgeConfig & { persistence?: BridgePersis
     } else definitions.add(tool);
   }
   for (const [name, backend] of backends)
-    if (isToolProvider(backend)) tools.addSource(providerToolSource(name, backend));
+    if (isToolProvider(backend)) detachLater(name, tools.addSource(providerToolSource(name, backend)));
+
+  // Hot reload (`reconfigure`): backends join and leave the same maps, orchestrator and registry.
+  const removeBackend = async (name: string) => {
+    const backend = backends.get(name);
+    for (const detach of detachers.get(name) ?? []) detach();
+    detachers.delete(name);
+    orchestrator.removeBackend(name);
+    backends.delete(name);
+    budgets.delete(name);
+    running.delete(name);
+    await backend?.stop();
+  };
+  const addBackend = (spec: ResolvedBackend) => {
+    const built = buildBackends([spec], buildOptions);
+    const backend = built.backends.get(spec.name) as Backend;
+    backends.set(spec.name, backend);
+    budgets.set(spec.name, built.budgets.get(spec.name) as RetryBudget);
+    running.set(spec.name, spec);
+    detachLater(spec.name, events.watchBreaker(spec.name, backend.breaker));
+    if (persistence?.breakers)
+      detachLater(
+        spec.name,
+        persistBreakers(persistence.breakers, [backend.breaker], {
+          clock,
+          onError: persistError('breaker state'),
+        }),
+      );
+    orchestrator.addBackend(spec.name, backend.status());
+    if (isToolProvider(backend))
+      detachLater(spec.name, tools.addSource(providerToolSource(spec.name, backend)));
+    if (startedAt !== null && actor.getSnapshot().status === 'active') backend.start();
+    return backend;
+  };
+  let reconfiguring: Promise<unknown> = Promise.resolve();
+  const reconfigure = (next: Pick<BridgeConfig, 'backends'>): Promise<ReconfigureResult> => {
+    // Validated now (rejects with ConfigError before anything changes); applied after earlier reloads.
+    let specs: ResolvedBackend[];
+    try {
+      specs = resolveBackends(next.backends, kinds);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const result = reconfiguring.then(async () => {
+      if (actor.getSnapshot().status !== 'active') throw new Error('the bridge is stopped');
+      const plan = planReconfigure(running, specs);
+      await applyReconfigure(plan, specs, { remove: removeBackend, add: addBackend });
+      return plan;
+    });
+    reconfiguring = result.catch(() => {});
+    return result;
+  };
 
   return {
     actor,
@@ -175,5 +239,6 @@ export function createBridge(config: BridgeConfig & { persistence?: BridgePersis
     setSurface: orchestrator.setSurface,
     backend: (name) => backends.get(name),
     backendNames: () => [...backends.keys()],
+    reconfigure,
   };
 }

@@ -35,6 +35,7 @@ export {
 export { BackendUnavailableError, ConfigError, ToolExecutionError } from './errors.js';
 export { aggregateStatus, type HealthSource, healthChanged, healthReport } from './health.js';
 export { createOrchestrator, type Orchestrator, type OrchestratorOptions } from './orchestrator.js';
+export { backendChanged, planReconfigure } from './reconfigure.js';
 export { type ToolContextDeps, toolContexts } from './tool-context.js';
 export type {
   BackendConfig,
@@ -45,6 +46,7 @@ export type {
   ErrorCode,
   HealthListener,
   HealthReport,
+  ReconfigureResult,
   ToolDescriptor,
   ToolResult,
 } from './types.js';

@@ -64,6 +64,10 @@ export interface Orchestrator {
   health(): HealthReport;
   onHealthChange(listener: HealthListener): () => void;
   setSurface(surface: string, up: boolean): void;
+  /** Links backend `name` (already in the `backends` map) and adds its health line. */
+  addBackend(name: string, health: BackendHealth): void;
+  /** Unlinks backend `name` and drops its health line. */
+  removeBackend(name: string): void;
   /** Sends STOP and resolves once the machine is done. */
   stop(): Promise<void>;
 }
@@ -144,6 +148,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     },
     setSurface(surface, up) {
       actor.send({ type: 'SURFACE_CHANGED', surface, up, at: new Date(clock.now()).toISOString() });
+    },
+    addBackend(name, health) {
+      actor.send({ type: 'BACKEND_ADDED', name, health });
+    },
+    removeBackend(name) {
+      actor.send({ type: 'BACKEND_REMOVED', name });
     },
     stop() {
       stopping ??= new Promise<void>((resolve) => {

@@ -13,6 +13,15 @@ export type { HealthReport } from '../backends/types.js';
 export type { ErrorCode, ToolResult } from '../tools/result.js';
 export type { CallToolOptions, ToolDescriptor } from '../tools/types.js';
 
+/** What `bridge.reconfigure` did, by backend name. */
+export interface ReconfigureResult {
+  added: string[];
+  removed: string[];
+  /** Stopped and created again with changed settings. */
+  restarted: string[];
+  unchanged: string[];
+}
+
 export type HealthListener = (report: HealthReport, previous: HealthReport) => void;
 
 export interface Bridge {
@@ -45,6 +54,14 @@ export interface Bridge {
   /** A configured backend by name. */
   backend(name: string): Backend | undefined;
   backendNames(): string[];
+  /**
+   * Hot reload: applies `config.backends` (validated like `createBridge`'s; other settings are
+   * ignored). Backends not in it are stopped and removed, new ones created (and started when the
+   * bridge runs), those whose settings changed restarted; the rest keep running untouched. Tool
+   * lists follow (`onToolsChanged`). Rejects with `ConfigError` naming the field, before any change, for an
+   * invalid config. Calls are applied one after another.
+   */
+  reconfigure(config: Pick<BridgeConfig, 'backends'>): Promise<ReconfigureResult>;
   /** The registry every retried call of this bridge records into. */
   readonly retryMetrics: RetryMetrics;
   /** Retries, attempts and breaker transitions as they happen (for telemetry: `instrumentBridge`). */

@@ -19,13 +19,12 @@ Options:
   -h, --help         show this help
 `;
 
+/** States of a backend still on its way up (socket, http, mcp, webmcp-page). */
+const SETTLING = new Set(['IDLE', 'CONNECTING', 'UNKNOWN', 'INITIALIZING', 'ATTACHING']);
+
 /** Whether every backend has left its initial state (connected, failed, or given up for now). */
 function settled(report: HealthReport): boolean {
-  return Object.values(report.backends).every(
-    (line) =>
-      line.kind === 'webmcp' ||
-      !(line.state === 'IDLE' || line.state === 'CONNECTING' || line.state === 'UNKNOWN'),
-  );
+  return Object.values(report.backends).every((line) => line.kind === 'webmcp' || !SETTLING.has(line.state));
 }
 
 /** Starts `bridge` and waits until its backends settle or `timeoutMs` passes. */

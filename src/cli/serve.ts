@@ -1,9 +1,13 @@
 /** `mcp-lifeline serve`: the bridge as an MCP server over stdio or Streamable HTTP. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createNodeBridge } from '../bridge/node.js';
+import { CONFIG_FILE_NAME } from '../config.js';
 import { startMcpHttpServer } from '../mcp/http.js';
 import { serveMcpStdio } from '../mcp/stdio.js';
 import { withPersistence } from '../persistence/index.js';
 import { parseArgs, parseHostPort, UsageError } from './args.js';
+import { watchConfigFile } from './config-watch.js';
 import { type CliIO, untilStopped } from './io.js';
 import { configOf, guarded, stderrLogger } from './shared.js';
 import { packageVersion } from './version.js';
@@ -19,6 +23,10 @@ Options:
   --config FILE      configuration file (default: ./mcp-lifeline.config.json if present)
   --data-dir DIR     keep breaker states and queued A2A messages in DIR, across restarts
   -h, --help         show this help
+
+The config file is watched: editing its backends adds, removes or restarts them without dropping
+connected clients (who get notifications/tools/list_changed); an invalid edit is reported on
+stderr and the running configuration stays.
 
 Environment: MCP_LIFELINE_{EVOLUTION,AGENTS,A2A,LMSTUDIO}_URL override backend URLs;
 MCP_LIFELINE_DATA_DIR sets the data directory.
@@ -38,17 +46,30 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const http = typeof options.http === 'string' ? parseHostPort('--http', options.http) : undefined;
     const dataDir = options['data-dir'] as string | undefined;
-    const persistent = withPersistence(
+    const load = () =>
       configOf(io, options.config as string | undefined, {
         logger: stderrLogger(io),
         ...(dataDir === undefined ? {} : { dataDir }),
-      }),
-    );
+      });
+    const initial = load();
+    const persistent = withPersistence(initial);
     const bridge = createNodeBridge(persistent.config);
     let started = false;
+    let watcher: { close(): void } | undefined;
     const start = async () => {
       started = true;
       await bridge.start();
+      // Hot reload: edits of the config file add, remove or restart backends (see config-watch.ts).
+      const configFile = configFileOf(io, options.config as string | undefined);
+      watcher = configFile
+        ? watchConfigFile({
+            file: configFile,
+            initial,
+            load,
+            apply: (config) => bridge.reconfigure(config),
+            log: (line) => io.stderr(`mcp-lifeline serve: ${line}\n`),
+          })
+        : undefined;
     };
     try {
       if (http) {
@@ -74,9 +95,17 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
         await server.close();
       }
     } finally {
+      watcher?.close();
       if (started) await bridge.stop();
       persistent.close();
     }
     return 0;
   });
+}
+
+/** The config file `serve` reads (and watches): `--config FILE`, or the default one if present. */
+function configFileOf(io: CliIO, file: string | undefined): string | undefined {
+  if (file !== undefined) return resolve(io.cwd, file);
+  const fallback = resolve(io.cwd, CONFIG_FILE_NAME);
+  return existsSync(fallback) ? fallback : undefined;
 }

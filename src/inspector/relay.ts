@@ -393,19 +393,22 @@ export function createInspectionRelay(options: InspectionRelayOptions = {}): Ins
     attach(bridge) {
       bridges.set(bridge, relay);
       labels.set(bridge.actor, { name: 'bridge', role: 'bridge' });
-      const named: AnyActorRef[] = [bridge.actor];
-      for (const name of bridge.backendNames()) {
-        const backend = bridge.backend(name);
-        if (!backend) continue;
-        labels.set(backend.actor, { name, role: 'backend', backend: name });
-        labels.set(backend.breaker.actor, { name: `${name}.breaker`, role: 'breaker', backend: name });
-        named.push(backend.actor, backend.breaker.actor);
-      }
-      // Actors already announced under a default name are announced again under their own.
-      for (const ref of named) {
-        const id = ids.get(ref);
-        if (id && actors.has(id)) push({ kind: 'actor', ref, at: now() });
-      }
+      // Names the backends' actors (again after a config reload added some); actors already
+      // announced under a default name are announced again under their own.
+      const labelBackends = (named: AnyActorRef[] = []) => {
+        for (const name of bridge.backendNames()) {
+          const backend = bridge.backend(name);
+          if (!backend || labels.get(backend.actor)?.name === name) continue;
+          labels.set(backend.actor, { name, role: 'backend', backend: name });
+          labels.set(backend.breaker.actor, { name: `${name}.breaker`, role: 'breaker', backend: name });
+          named.push(backend.actor, backend.breaker.actor);
+        }
+        for (const ref of named) {
+          const id = ids.get(ref);
+          if (id && actors.has(id)) push({ kind: 'actor', ref, at: now() });
+        }
+      };
+      labelBackends([bridge.actor]);
 
       let lastKey = '';
       const sendHealth = (report: unknown, sample: boolean) => {
@@ -438,6 +441,7 @@ export function createInspectionRelay(options: InspectionRelayOptions = {}): Ins
       sendHealth(bridge.health(), false);
       sendMetrics();
       const unsubscribe = bridge.onHealthChange((report) => {
+        labelBackends();
         sendHealth(report, false);
         sendMetrics();
       });

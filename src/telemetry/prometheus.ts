@@ -137,10 +137,10 @@ export function prometheusText(
   const health = family(
     'mcp_lifeline_backend_health',
     'gauge',
-    'Backend health: 0 = pass, 1 = warn, 2 = fail.',
+    'Backend health: 0 = pass, 1 = warn, 2 = fail (labelled with the backend kind).',
   );
   for (const [name, line] of Object.entries(report.backends)) {
-    health.samples.push({ labels: { backend: name }, value: HEALTH_VALUE[line.status] });
+    health.samples.push({ labels: { backend: name, kind: line.kind }, value: HEALTH_VALUE[line.status] });
   }
   const overall = family(
     'mcp_lifeline_health',

@@ -27,7 +27,17 @@ const BY_NAME: Record<string, ErrorCode> = {
   HttpNetworkError: 'BACKEND_UNAVAILABLE',
   BreakerStoppedError: 'BACKEND_UNAVAILABLE',
   AbortError: 'CANCELLED',
+  // Discovered tools (MCP upstreams, WebMCP pages).
+  McpCallTimeoutError: 'TIMEOUT',
+  McpUnknownToolError: 'INVALID_INPUT',
+  WebMcpPageNavigatedError: 'BACKEND_UNAVAILABLE',
+  WebMcpToolNotFoundError: 'INVALID_INPUT',
+  WebMcpWriteRefusedError: 'EXECUTION_FAILED',
+  PlaywrightMissingError: 'BACKEND_UNAVAILABLE',
 };
+
+/** Errors about the tool's name rather than its arguments: answered with `field: 'name'`. */
+const NAME_ERRORS = new Set(['McpUnknownToolError', 'WebMcpToolNotFoundError']);
 
 /** The error code of a failure thrown by a tool handler. */
 export function errorCodeOf(error: unknown): ErrorCode {
@@ -56,9 +66,19 @@ export function cancelled(signal: AbortSignal): Failure {
   return { success: false, error: `The call was cancelled${detail}`, error_code: 'CANCELLED' };
 }
 
-/** `{ success: false, error, error_code }` for an error thrown by a tool handler. */
+/**
+ * `{ success: false, error, error_code }` for an error thrown by a tool handler, with `field: 'name'`
+ * for an unknown tool of a backend and `retry_after_ms` when the error says when to try again (an
+ * OPEN breaker's `retryAfterMs`, a restarting upstream's backoff, an HTTP Retry-After).
+ */
 export function toolFailure(error: unknown): Failure {
-  return { success: false, error: messageOf(error), error_code: errorCodeOf(error) };
+  const failure: Failure = { success: false, error: messageOf(error), error_code: errorCodeOf(error) };
+  const name = (error as { name?: unknown } | null)?.name;
+  if (typeof name === 'string' && NAME_ERRORS.has(name)) failure.field = 'name';
+  const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0)
+    failure.retry_after_ms = Math.ceil(retryAfterMs);
+  return failure;
 }
 
 /** A dotted path (`region.width`, `include.0`); `(arguments)` for the arguments object itself. */

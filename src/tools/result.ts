@@ -28,6 +28,11 @@ export type ToolResult =
       error: string;
       error_code: ErrorCode;
       field?: string;
+      /**
+       * With `CIRCUIT_OPEN` / `BACKEND_UNAVAILABLE` (and TIMEOUT from a Retry-After): milliseconds
+       * after which a new call may be admitted — when the backend knows.
+       */
+      retry_after_ms?: number;
       /** A discovered tool's own result (`isError: true`), given unchanged to MCP clients. */
       passthrough?: RemoteCallResult;
     };

@@ -3,7 +3,6 @@
  * (`document.modelContext`, or the deprecated `navigator.modelContext`). Browser-safe: this module
  * imports types only, so a page's bundle pulls in no Node-only code through it.
  */
-import type { ToolAnnotations } from '../backends/kind.js';
 import type { Bridge, ToolDescriptor } from '../bridge/types.js';
 
 /** Surface name given to `bridge.setSurface` while the tools are registered. */
@@ -32,19 +31,9 @@ export interface WebMcpTool {
   execute(args: Record<string, unknown>, context?: WebMcpExecuteContext): Promise<unknown>;
 }
 
-/**
- * Titles and annotations of the built-in tools, for a bridge whose `ToolDescriptor`s do not carry
- * them (yet): a descriptor's own `title` / `annotations` always win.
- */
-export const BUILT_IN_TOOL_HINTS: Readonly<Record<string, { title: string; annotations: ToolAnnotations }>> =
-  Object.freeze({
-    get_os_state: { title: 'Bridge state', annotations: { readOnlyHint: true } },
-    reliability_get_status: { title: 'Reliability status', annotations: { readOnlyHint: true } },
-  });
-
-/** The WebMCP annotations of a bridge tool: its descriptor's, else the built-in table's. */
+/** The WebMCP annotations of a bridge tool: its descriptor's, reduced to the hints WebMCP knows. */
 export function webMcpAnnotationsOf(descriptor: ToolDescriptor): WebMcpToolAnnotations | undefined {
-  const source = descriptor.annotations ?? BUILT_IN_TOOL_HINTS[descriptor.name]?.annotations;
+  const source = descriptor.annotations;
   if (!source) return undefined;
   const annotations: WebMcpToolAnnotations = {};
   if (source.readOnlyHint !== undefined) annotations.readOnlyHint = source.readOnlyHint;
@@ -56,7 +45,7 @@ export function webMcpAnnotationsOf(descriptor: ToolDescriptor): WebMcpToolAnnot
 /** The WebMCP tool for one bridge tool: `execute` runs `bridge.callTool` with the caller's signal. */
 export function toWebMcpTool(bridge: Bridge, descriptor: ToolDescriptor): WebMcpTool {
   const name = descriptor.name;
-  const title = descriptor.title ?? BUILT_IN_TOOL_HINTS[name]?.title;
+  const title = descriptor.title;
   const annotations = webMcpAnnotationsOf(descriptor);
   return {
     name,
@@ -77,14 +66,16 @@ export interface ModelContextLike {
 }
 
 export interface WebMcpRegistration {
-  /** Names of the tools registered. */
+  /** Names of the tools registered now (it follows the bridge's list). */
   readonly tools: readonly string[];
   /**
    * Resolves once every `registerTool` call has settled (the polyfill's is asynchronous); then the
    * bridge's `webmcp` health line passes. Rejects (and unregisters what was registered) when one fails.
    */
   readonly ready: Promise<void>;
-  /** Unregisters every tool (aborts their signal) and marks the surface down. Idempotent. */
+  /** Resolves once the registrations and unregistrations started so far have settled. */
+  settled(): Promise<void>;
+  /** Unregisters every tool (aborts their signal), stops following the bridge, marks the surface down. Idempotent. */
   stop(): void;
 }
 
@@ -97,9 +88,18 @@ export function findModelContext(): ModelContextLike | undefined {
   return g.document?.modelContext ?? g.navigator?.modelContext;
 }
 
+/** What a registered tool was registered from: a changed descriptor is registered again. */
+function fingerprint(descriptor: ToolDescriptor): string {
+  const { schema: _zod, ...rest } = descriptor as ToolDescriptor & { schema?: unknown };
+  return JSON.stringify(rest);
+}
+
 /**
  * Registers every tool of `bridge` on `modelContext` (default: `findModelContext()`), with its
- * `title` and `annotations` (`readOnlyHint` for the read-only tools). Each tool's
+ * `title` and `annotations` (`readOnlyHint` for the read-only tools), and follows the bridge's list
+ * (`bridge.onToolsChanged`): tools that appear later (discovered from an MCP upstream or a WebMCP
+ * page, registered by the host, added by a config reload) are registered, removed ones unregistered
+ * by aborting their own signal, changed ones registered again. Each tool's
  * `execute(args, { signal })` calls `bridge.callTool(name, args, { signal })`: the agent cancelling
  * the call (Chromium aborts that signal) cancels the bridge's call; the bridge validates the
  * arguments (WebMCP implementations such as the polyfill do not) and answers `{ success: false, … }`
@@ -112,17 +112,36 @@ export function registerWebMcpTools(bridge: Bridge, modelContext?: ModelContextL
       'registerWebMcpTools: no model context (document.modelContext / navigator.modelContext); load a WebMCP polyfill first',
     );
   }
-  const controller = new AbortController();
-  const names: string[] = [];
-  const pending: Promise<unknown>[] = [];
-  for (const descriptor of bridge.listTools()) {
-    const tool = toWebMcpTool(bridge, descriptor);
-    names.push(tool.name);
-    pending.push(Promise.resolve().then(() => context.registerTool(tool, { signal: controller.signal })));
-  }
+  const registered = new Map<string, { controller: AbortController; fingerprint: string }>();
   let stopped = false;
   let up = false;
-  const ready = Promise.all(pending).then(
+  let inFlight: Promise<unknown> = Promise.resolve();
+
+  const unregister = (name: string) => {
+    registered.get(name)?.controller.abort();
+    registered.delete(name);
+  };
+  /** Registers what is new or changed and unregisters what left; resolves when the calls settled. */
+  const sync = (): Promise<unknown> => {
+    const current = new Map(bridge.listTools().map((descriptor) => [descriptor.name, descriptor]));
+    for (const name of [...registered.keys()]) if (!current.has(name)) unregister(name);
+    const pending: Promise<unknown>[] = [];
+    for (const [name, descriptor] of current) {
+      const print = fingerprint(descriptor);
+      if (registered.get(name)?.fingerprint === print) continue;
+      unregister(name);
+      const controller = new AbortController();
+      registered.set(name, { controller, fingerprint: print });
+      const tool = toWebMcpTool(bridge, descriptor);
+      pending.push(Promise.resolve().then(() => context.registerTool(tool, { signal: controller.signal })));
+    }
+    return Promise.all(pending);
+  };
+  const stopAll = () => {
+    for (const name of [...registered.keys()]) unregister(name);
+  };
+
+  const ready = sync().then(
     () => {
       if (stopped) return;
       up = true;
@@ -130,17 +149,29 @@ export function registerWebMcpTools(bridge: Bridge, modelContext?: ModelContextL
     },
     (error: unknown) => {
       if (stopped) return;
-      controller.abort();
+      stopAll();
       throw error;
     },
   );
+  inFlight = ready.catch(() => {});
+  const unsubscribe = bridge.onToolsChanged(() => {
+    if (stopped) return;
+    const change = sync();
+    inFlight = Promise.all([inFlight, change.catch(() => {})]);
+  });
   return {
-    tools: names,
+    get tools() {
+      return [...registered.keys()];
+    },
     ready,
+    settled: async () => {
+      await inFlight;
+    },
     stop() {
       if (stopped) return;
       stopped = true;
-      controller.abort();
+      unsubscribe();
+      stopAll();
       if (up) bridge.setSurface(WEBMCP_SURFACE, false);
     },
   };

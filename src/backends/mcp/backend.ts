@@ -16,7 +16,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createActor } from 'xstate';
 import { type McpUpstreamState, mcpMachine } from '../../../machines/mcp.machine.js';
 import { createCircuitBreaker } from '../../reliability/breaker.js';
@@ -237,13 +237,21 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
   });
 
   /** Rejects at once when the upstream cannot take a call now. */
-  const unavailable = (): BackendUnavailableError | null => {
+  const unavailable = (): (BackendUnavailableError & { retryAfterMs: number }) | null => {
     const { value, context } = actor.getSnapshot();
     if (value === 'READY' || value === 'SUSPENDED') return null;
     const error = new BackendUnavailableError(name, value, context.lastError);
     const retryAfterMs =
       value === 'RESTARTING' && context.restartAt !== null ? Math.max(0, context.restartAt - clock.now()) : 0;
     return Object.assign(error, { retryAfterMs });
+  };
+
+  /** The server died mid-call: BACKEND_UNAVAILABLE with when to come back (the SDK error as `cause`). */
+  const connectionLost = (cause: McpError): BackendUnavailableError => {
+    const down = unavailable();
+    const error = down ?? new BackendUnavailableError(name, 'CONNECTION_LOST', shortMessage(cause));
+    const retryAfterMs = down?.retryAfterMs || (config.backoff?.baseDelayMs ?? 250);
+    return Object.assign(error, { retryAfterMs, cause });
   };
 
   /** One attempt, inside the breaker. */
@@ -312,6 +320,7 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
       });
     } catch (error) {
       if (controller.signal.aborted) throw controller.signal.reason;
+      if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) throw connectionLost(error);
       throw error;
     } finally {
       options.signal?.removeEventListener('abort', onCallerAbort);

@@ -18,6 +18,7 @@ import {
   type PageTool,
   toolChangeListenerScript,
 } from './page-scripts.js';
+import { loadPlaywright } from './playwright.js';
 
 /** What the followed tab does. Called synchronously from Playwright's event handlers. */
 export interface PageListener {
@@ -160,7 +161,7 @@ export class CdpPageConnection {
 
   private async connect(): Promise<Browser> {
     if (this.browser?.isConnected()) return this.browser;
-    const { chromium } = await import('playwright-core');
+    const { chromium } = await loadPlaywright();
     const browser = await chromium.connectOverCDP(this.options.cdpUrl, { timeout: this.options.timeoutMs });
     if (this.disconnected) {
       await browser.close().catch(() => undefined);

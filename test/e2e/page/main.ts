@@ -5,6 +5,7 @@
  * string (`?evolution=ws://…&agents=…&a2a=…&lmStudio=http://…`).
  */
 import { initializeWebMCPPolyfill } from '@mcp-b/webmcp-polyfill';
+import { z } from 'zod';
 import { createBridge } from '../../../src/bridge/index.js';
 import type { BackendConfig, Bridge } from '../../../src/bridge/types.js';
 import { registerWebMcpTools, type WebMcpRegistration } from '../../../src/webmcp/register.js';
@@ -16,6 +17,9 @@ declare global {
     pageError?: string;
     /** Which WebMCP implementation serves the tools. */
     webmcp?: 'native' | 'polyfill';
+    /** Registers `later_tool` on the bridge after the page registered its tools (it must follow). */
+    addLaterTool?: () => void;
+    removeLaterTool?: () => void;
   }
 }
 
@@ -42,6 +46,14 @@ async function boot(): Promise<void> {
   await registration.ready;
   window.bridge = bridge;
   window.registration = registration;
+  window.addLaterTool = () => {
+    window.removeLaterTool = bridge.registerTool({
+      name: 'later_tool',
+      description: 'Registered on the bridge after the page registered its tools.',
+      inputSchema: z.object({ n: z.number() }),
+      handler: ({ n }) => ({ doubled: n * 2 }),
+    });
+  };
   status.textContent = 'ready';
 }
 
