@@ -270,7 +270,10 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
 
   const headersOf = (extra: HeadersInit | undefined): Headers => {
     const headers = new Headers(defaultHeaders);
-    if (extra) for (const [key, value] of new Headers(extra)) headers.set(key, value);
+    if (extra)
+      new Headers(extra).forEach((value, key) => {
+        headers.set(key, value);
+      });
     return headers;
   };
 

@@ -90,9 +90,15 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/** Node's `process.stderr` where there is one, else the console (a browser). */
+function stderrSink(): LineSink {
+  const stderr = (globalThis as { process?: { stderr?: LineSink } }).process?.stderr;
+  return stderr ?? { write: (line) => console.error(line.trimEnd()) };
+}
+
 /** Creates a logger writing one JSON line per event to `stream`: `{ level, time, msg, ...fields }`. */
 export function createJsonLogger(
-  stream: LineSink = process.stderr,
+  stream: LineSink = stderrSink(),
   options: JsonLoggerOptions = {},
 ): StructuredLogger {
   const threshold = LEVELS[options.level ?? 'info'];
