@@ -20,6 +20,7 @@ import { checkHostAndOrigin, hostHeadersFor, isLoopbackHost } from '../net/loopb
 
 export { isLoopbackHost };
 
+import { errorMessage } from '../../machines/error-message.js';
 import { METRICS_PATH, PROMETHEUS_CONTENT_TYPE, prometheusText } from '../telemetry/prometheus.js';
 import { createMcpServer, MCP_SURFACE, type McpServerOptions } from './server.js';
 
@@ -186,7 +187,7 @@ export async function startMcpHttpServer(
         const text = await readBody(req);
         body = text ? JSON.parse(text) : undefined;
       } catch (error) {
-        sendJsonRpcError(res, 400, `Bad request: ${error instanceof Error ? error.message : String(error)}`);
+        sendJsonRpcError(res, 400, `Bad request: ${errorMessage(error)}`);
         return;
       }
     }
@@ -250,11 +251,7 @@ export async function startMcpHttpServer(
     },
     (req, res) => {
       handle(req, res).catch((error: unknown) => {
-        sendJsonRpcError(
-          res,
-          500,
-          `Internal error: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        sendJsonRpcError(res, 500, `Internal error: ${errorMessage(error)}`);
       });
     },
   );

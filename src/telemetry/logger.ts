@@ -12,6 +12,8 @@
  * key, password, secret, headers) are replaced, URLs lose their credentials, query string and fragment,
  * and `Bearer …` tokens are masked. Errors are reduced to their name and (redacted) message.
  */
+
+import { errorMessage } from '../../machines/error-message.js';
 import type { BridgeLogger } from '../bridge/types.js';
 import type { ReliabilityEvent, ReliabilityEvents } from './events.js';
 
@@ -152,7 +154,7 @@ export function reliabilityLogLine(
   if (event.type === 'retry') {
     // An HTTP backend logs its own retries; only the bridge's tool-level retries are logged here.
     if (event.source !== 'tool') return null;
-    const error = event.error instanceof Error ? event.error.message : String(event.error);
+    const error = errorMessage(event.error);
     return {
       level: 'warn',
       message: `bridge: retrying ${event.operation}${event.backend ? ` on ${event.backend}` : ''} in ${Math.round(event.delayMs)} ms`,

@@ -3,6 +3,7 @@
  * of the package loaded twice still map the same way.
  */
 import type { z } from 'zod';
+import { errorMessage } from '../../machines/error-message.js';
 import type { ErrorCode, ToolFailure } from './result.js';
 
 type Failure = ToolFailure;
@@ -43,12 +44,6 @@ export function errorCodeOf(error: unknown): ErrorCode {
   return 'EXECUTION_FAILED';
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(error);
-}
-
 /** The answer to a call its caller cancelled (aborted its `signal`). */
 export function cancelled(signal: AbortSignal): Failure {
   const reason = signal.reason as { message?: unknown } | undefined;
@@ -58,7 +53,7 @@ export function cancelled(signal: AbortSignal): Failure {
 
 /** `{ success: false, error, error_code }` for an error thrown by a tool handler. */
 export function toolFailure(error: unknown): Failure {
-  return { success: false, error: messageOf(error), error_code: errorCodeOf(error) };
+  return { success: false, error: errorMessage(error), error_code: errorCodeOf(error) };
 }
 
 /** A dotted path (`region.width`, `include.0`); `(arguments)` for the arguments object itself. */
