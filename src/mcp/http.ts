@@ -14,15 +14,14 @@ import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { errorMessage } from '../../machines/error-message.js';
 import type { Bridge } from '../bridge/types.js';
 import { type Clock, systemClock } from '../clock.js';
 import { checkHostAndOrigin, hostHeadersFor, isLoopbackHost } from '../net/loopback.js';
-
-export { isLoopbackHost };
-
-import { errorMessage } from '../../machines/error-message.js';
 import { METRICS_PATH, PROMETHEUS_CONTENT_TYPE, prometheusText } from '../telemetry/prometheus.js';
 import { createMcpServer, MCP_SURFACE, type McpServerOptions } from './server.js';
+
+export { isLoopbackHost };
 
 export const MCP_HTTP_PATH = '/mcp';
 const BODY_LIMIT = 4 * 1024 * 1024;
