@@ -1,4 +1,5 @@
 import { assign, fromPromise, raise, setup } from 'xstate';
+import { errorMessage } from './error-message.js';
 
 /** Availability of an HTTP backend; `STOPPED` after `stop()`. These strings are the region's values. */
 export type HttpAvailability = 'UNKNOWN' | 'UP' | 'DEGRADED' | 'DOWN' | 'STOPPED';
@@ -39,12 +40,6 @@ export type HttpEvent =
   | { type: 'PROBE_SUCCEEDED'; latencyMs: number }
   /** Raised by the machine itself when its probe actor rejects. */
   | { type: 'PROBE_FAILED'; error: string };
-
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'string') return error;
-  return String(error);
-}
 
 /** A failed call before DOWN: the down threshold reached → DOWN, else DEGRADED. */
 const failureWhileNotDown = [
@@ -105,7 +100,7 @@ export const httpMachine = setup({
     })),
     reportProbeFailure: raise(({ event }) => ({
       type: 'PROBE_FAILED' as const,
-      error: messageOf((event as unknown as { error: unknown }).error),
+      error: errorMessage((event as unknown as { error: unknown }).error),
     })),
   },
 }).createMachine({

@@ -1,5 +1,6 @@
 import { assertEvent, assign, fromPromise, setup } from 'xstate';
 import { backoffDelay } from './backoff.js';
+import { errorMessage } from './error-message.js';
 
 /**
  * The lifecycle of one browser tab used as a backend (`webmcp-page`); these exact strings are the
@@ -80,11 +81,6 @@ export function reattachDelay(
   return backoffDelay(k, { ...options, jitter: 0.2 }, random);
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : String(error);
-}
-
 const toSuspended = { target: 'SUSPENDED' } as const;
 const lost = { target: 'DETACHED', actions: 'recordLoss' } as const;
 
@@ -124,7 +120,7 @@ export const webMcpPageMachine = setup({
     }),
     markAttached: assign({ attempt: 0, hasAttached: true, lastError: null }),
     recordAttachError: assign({
-      lastError: ({ event }) => `attach failed: ${messageOf((event as { error?: unknown }).error)}`,
+      lastError: ({ event }) => `attach failed: ${errorMessage((event as { error?: unknown }).error)}`,
     }),
     recordAttachTimeout: assign({
       lastError: ({ context }) => `attach timed out after ${context.attachTimeoutMs} ms`,

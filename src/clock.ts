@@ -36,7 +36,7 @@ interface ScheduledTimer {
 }
 
 // Captured at load so that tests which later fake the globals cannot stall `advance`.
-const realSetImmediate: ((fn: () => void) => unknown) | undefined = globalThis.setImmediate;
+const realSetImmediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
 const realSetTimeout = globalThis.setTimeout;
 
 /** Lets pending promise callbacks (and whatever they chain) run. */

@@ -8,6 +8,8 @@ import type net from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { BridgeConfig } from '../src/bridge/types.js';
 
+export { until } from './support/net.js';
+
 export interface SocketLab {
   port: number;
   /** Frames received per path, parsed. */
@@ -163,10 +165,3 @@ export function labConfig(
 }
 
 /** Polls `check` until it returns true (real time). */
-export async function until(check: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -18,6 +18,7 @@ import { findGc } from '../scripts/gc.js';
 import type { SocketBackend } from '../src/backends/socket.js';
 import { createNodeBridge } from '../src/bridge/node.js';
 import type { Bridge, ToolResult } from '../src/bridge/types.js';
+import { until } from './support/net.js';
 
 const MAX_FRAME = 256 * 1024;
 type Mode = 'good' | 'silent' | 'hostile-replies';
@@ -100,14 +101,6 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server?.close(() => resolve()));
   process.off('unhandledRejection', onUnhandled);
 });
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const socketNames = ['evolution', 'agents', 'a2a'];
 const sockets = () => socketNames.map((name) => bridge.backend(name) as SocketBackend);

@@ -12,7 +12,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type InspectorDemo, startInspectorDemo, waitForState } from '../scripts/screenshot.js';
 import { type RecordLine, startInspectorPage } from '../src/inspector/index.js';
-import { CHROMIUM_ARGS, chromiumOrSkip } from './support/chromium.js';
+import { CHROMIUM_ARGS, chromiumOrSkip, collectProblems } from './support/chromium.js';
 
 const lookup = chromiumOrSkip();
 if (lookup.skipReason) console.warn(`inspector-chromium: skipped: ${lookup.skipReason}`);
@@ -28,11 +28,7 @@ describe.skipIf(lookup.skipReason !== undefined)('inspector page in Chromium', (
     demo = await startInspectorDemo({ record });
     browser = await chromium.launch({ executablePath: lookup.path as string, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning')
-        problems.push(`console.${message.type()}: ${message.text()}`);
-    });
+    collectProblems(page, problems);
     await page.goto(demo.page.url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
   }, 40_000);
@@ -111,11 +107,7 @@ describe.skipIf(lookup.skipReason !== undefined)('inspector page in Chromium', (
     });
     const second = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
-      second.on('pageerror', (error) => problems.push(`replay pageerror: ${error.message}`));
-      second.on('console', (message) => {
-        if (message.type() === 'error' || message.type() === 'warning')
-          problems.push(`replay console.${message.type()}: ${message.text()}`);
-      });
+      collectProblems(second, problems, 'replay ');
       await second.goto(replay.url);
       await second.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
       expect(await second.isVisible('#replay-range')).toBe(true);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForState } from '../scripts/screenshot.js';
 import { type InspectorPage, startInspectorPage } from '../src/inspector/index.js';
 import { type Lab, startLab } from '../src/lab/index.js';
-import { CHROMIUM_ARGS, chromiumOrSkip } from './support/chromium.js';
+import { CHROMIUM_ARGS, chromiumOrSkip, collectProblems } from './support/chromium.js';
 
 const lookup = chromiumOrSkip();
 if (lookup.skipReason) console.warn(`inspector-inpage-chromium: skipped: ${lookup.skipReason}`);
@@ -41,11 +41,7 @@ describe.skipIf(lookup.skipReason !== undefined)('inspector page, in-page bridge
     });
     browser = await chromium.launch({ executablePath: lookup.path as string, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning')
-        problems.push(`console.${message.type()}: ${message.text()}`);
-    });
+    collectProblems(page, problems);
     await page.goto(inspector.url);
     await page.waitForSelector('#conn[data-state="open"], #conn[data-state="closed"]', { timeout: 25_000 });
     expect(await page.textContent('#conn'), problems.join('\n')).toBe('in-page bridge · WebMCP');

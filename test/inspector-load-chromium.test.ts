@@ -24,7 +24,7 @@ import {
   startInspectorPage,
   startInspectorServer,
 } from '../src/inspector/index.js';
-import { CHROMIUM_ARGS, chromiumOrSkip } from './support/chromium.js';
+import { CHROMIUM_ARGS, chromiumOrSkip, collectProblems } from './support/chromium.js';
 
 const lookup = chromiumOrSkip();
 if (lookup.skipReason) console.warn(`inspector-load-chromium: skipped: ${lookup.skipReason}`);
@@ -86,11 +86,7 @@ describe.skipIf(lookup.skipReason !== undefined)('inspector page under 1 000 eve
       args: [...CHROMIUM_ARGS, '--enable-precise-memory-info', '--js-flags=--expose-gc'],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning')
-        problems.push(`console.${message.type()}: ${message.text()}`);
-    });
+    collectProblems(page, problems);
     await page.goto(inspector.url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
     await page.waitForSelector('.card[data-actor="link"] svg.diagram .state', { timeout: 10_000 });

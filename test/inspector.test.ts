@@ -20,6 +20,7 @@ import {
   toJsonSafe,
 } from '../src/inspector/index.js';
 import { type Lab, startLab } from '../src/lab/index.js';
+import { until } from './support/net.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -55,14 +56,6 @@ function collect(relay: ReturnType<typeof createInspectionRelay>): InspectorMess
   const all: InspectorMessage[] = [];
   relay.subscribe((batch) => all.push(...batch));
   return all;
-}
-
-async function until(check: () => boolean, timeoutMs = 5_000) {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('inspection relay', () => {

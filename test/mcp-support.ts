@@ -8,6 +8,7 @@ import { type Clock, systemClock } from '../src/clock.js';
 import { createRetryBudget } from '../src/reliability/retry-budget.js';
 import { createRetryMetrics } from '../src/reliability/retry-metrics.js';
 import { createReliabilityEventHub } from '../src/telemetry/events.js';
+import { until } from './support/net.js';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,13 +56,9 @@ export function testDeps(overrides: Partial<BackendDeps> & { clock?: Clock } = {
 }
 
 /** Resolves once `check()` is true, polling on real time; rejects after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** `until` with a longer default: MCP servers start child processes. */
+export const waitFor = (check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> =>
+  until(check, timeoutMs, what);
 
 /** Whether a process with this pid exists. */
 export function alive(pid: number): boolean {

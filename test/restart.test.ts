@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ import {
   OUTBOX_FILE_NAME,
   readOutboxLog,
 } from '../src/persistence/index.js';
+import { freePort } from './support/net.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const N = 50;
@@ -163,13 +164,6 @@ describe('restart', () => {
 });
 
 /** A port nothing listens on yet. */
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function killBridge(bridge: RunningBridge): Promise<void> {
   const pid = bridge.transport.pid;

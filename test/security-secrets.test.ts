@@ -19,6 +19,7 @@ import { createNodeBridge } from '../src/bridge/node.js';
 import type { Bridge, BridgeLogger, ToolResult } from '../src/bridge/types.js';
 import { loadConfig } from '../src/config.js';
 import { type Lab, startLab } from '../src/lab/index.js';
+import { until } from './support/net.js';
 
 const SECRETS = {
   bearer: 'S3cr3tBearerTokenAAAA1111',
@@ -92,14 +93,6 @@ function capture(): Capture {
     // Serialised at once: later mutation of the objects cannot hide what was emitted.
     inspect: (event) => events.push(serialize(event)),
   };
-}
-
-async function until(condition: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const toolArgs: Record<string, unknown> = {

@@ -14,6 +14,7 @@ import {
   type SocketBackend,
   type SocketBackendOptions,
 } from '../src/backends/socket.js';
+import { freePort } from './support/net.js';
 
 interface TestServer {
   wss: WebSocketServer;
@@ -66,15 +67,6 @@ async function killServer(server: TestServer): Promise<void> {
   for (const socket of server.wss.clients) socket.terminate();
   await new Promise<void>((resolve) => server.wss.close(() => resolve()));
   servers.delete(server.wss);
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 const quiet = () => ({ warn: vi.fn(), info: vi.fn() });

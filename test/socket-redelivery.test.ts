@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { NodeWebSocket } from '../src/backends/node-websocket.js';
 import { createSocketBackend, type SocketBackend } from '../src/backends/socket.js';
+import { until } from './support/net.js';
 
 interface Server {
   wss: WebSocketServer;
@@ -53,14 +54,6 @@ async function stopServer(server: Server): Promise<void> {
   for (const { ws } of server.sockets) ws.terminate();
   servers.delete(server.wss);
   await new Promise<void>((resolve) => server.wss.close(() => resolve()));
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function firstArrivals(arrivals: number[]): number[] {

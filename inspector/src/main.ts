@@ -9,6 +9,7 @@ import type { InspectorMessage, RecordLine, StatelyMessage } from '../../src/ins
 import { type Diagram, drawDiagram, valueText } from './diagram.js';
 import { type ActorView, Store } from './store.js';
 import './styles.css';
+import { errorMessage } from '../../machines/error-message.js';
 
 const params = new URLSearchParams(location.search);
 const store = new Store();
@@ -527,7 +528,7 @@ async function startInPageMode() {
     status.textContent = 'in-page bridge · WebMCP';
     status.dataset.state = 'open';
   } catch (error) {
-    status.textContent = `in-page bridge failed: ${error instanceof Error ? error.message : String(error)}`;
+    status.textContent = `in-page bridge failed: ${errorMessage(error)}`;
     status.dataset.state = 'closed';
   }
 }

@@ -21,6 +21,7 @@
  *   not told.
  */
 import { createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
+import { errorMessage } from '../../machines/error-message.js';
 import { type HttpAvailability, type HttpProbeOutput, httpMachine } from '../../machines/http.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import {
@@ -178,7 +179,7 @@ function countsAsFailure(error: unknown): boolean {
 }
 
 function shortMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return message.length > 200 ? `${message.slice(0, 197)}...` : message;
 }
 
@@ -270,7 +271,10 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
 
   const headersOf = (extra: HeadersInit | undefined): Headers => {
     const headers = new Headers(defaultHeaders);
-    if (extra) for (const [key, value] of new Headers(extra)) headers.set(key, value);
+    if (extra)
+      new Headers(extra).forEach((value, key) => {
+        headers.set(key, value);
+      });
     return headers;
   };
 

@@ -3,6 +3,8 @@
  * the orchestrator machine follows their health (`./orchestrator.ts`), and one tool registry merges
  * the code-defined tools with those that backends provide (`../tools/registry.ts`).
  */
+
+import { errorMessage } from '../../machines/error-message.js';
 import { isToolProvider } from '../backends/kind.js';
 import { builtInKinds } from '../backends/kinds/index.js';
 import { backendKindRegistry } from '../backends/kinds/registry.js';
@@ -41,8 +43,6 @@ const consoleWarnings: BridgeLogger = {
   error: (message, details) => console.error(message, details ?? ''),
 };
 
-const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /**
  * Creates a bridge: its backends (not connected until `start()`), the orchestrator actor and the
  * tools (built-in, host and discovered). See `BridgeConfig` for the defaults.
@@ -75,7 +75,7 @@ export function createBridge(config: BridgeConfig & { persistence?: BridgePersis
   const persistence = config.persistence;
   const persistError = (what: string) => (error: unknown) => {
     if (persistence?.onError) persistence.onError(error, what);
-    else (logger.error ?? logger.warn)(`bridge: cannot save ${what}`, { error: describeError(error) });
+    else (logger.error ?? logger.warn)(`bridge: cannot save ${what}`, { error: errorMessage(error) });
   };
   const a2a = persistence?.outbox
     ? withOutbox(createA2ALedger(clock), persistence.outbox)

@@ -25,6 +25,7 @@ import {
   type ProbeBackendsOutput,
   SURFACE_BACKEND,
 } from '../../machines/bridge.machine.js';
+import { errorMessage } from '../../machines/error-message.js';
 import type { Backend, BackendHealth, HealthReport } from '../backends/types.js';
 import type { Clock } from '../clock.js';
 import { healthReport } from './health.js';
@@ -125,7 +126,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           listener(report, previous);
         } catch (error) {
           logger.warn('bridge: an onHealthChange listener threw', {
-            error: error instanceof Error ? error.message : String(error),
+            error: errorMessage(error),
           });
         }
       }

@@ -1,4 +1,6 @@
 /** What the CLI's commands share: log lines, loggers, reading the configuration, error handling. */
+
+import { errorMessage } from '../../machines/error-message.js';
 import { ConfigError } from '../bridge/errors.js';
 import type { BridgeLogger } from '../bridge/types.js';
 import { type LoadedConfig, loadConfig } from '../config.js';
@@ -49,7 +51,7 @@ export async function guarded(
       io.stderr(`mcp-lifeline ${name}: invalid configuration: ${(error as Error).message}\n`);
       return 2;
     }
-    io.stderr(`mcp-lifeline ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`mcp-lifeline ${name}: ${errorMessage(error)}\n`);
     return 1;
   }
 }

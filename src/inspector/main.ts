@@ -12,6 +12,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../../machines/error-message.js';
 import { startLab } from '../lab/index.js';
 import { createInspectedBridge, startInspectorPage, startInspectorServer } from './index.js';
 
@@ -147,9 +148,7 @@ if (isMain) {
       process.once('SIGTERM', stop);
     },
     (error: unknown) => {
-      process.stderr.write(
-        `inspector: ${error instanceof Error ? error.message : String(error)}\n\n${INSPECTOR_USAGE}`,
-      );
+      process.stderr.write(`inspector: ${errorMessage(error)}\n\n${INSPECTOR_USAGE}`);
       process.exit(2);
     },
   );

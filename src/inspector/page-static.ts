@@ -8,7 +8,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { checkHostAndOrigin } from '../lab/security.js';
+import { checkHostAndOrigin, hostHeadersFor } from '../net/loopback.js';
 import { type InspectorPageOptions, REPLAY_PATH, type ServedPage } from './page.js';
 
 const TYPES: Record<string, string> = {
@@ -75,7 +75,7 @@ export async function serveStatic(
   const llm = options.inPage?.lmStudio ? new URL(options.inPage.lmStudio) : undefined;
   let port = 0;
   const server = http.createServer((req, res) => {
-    const forbidden = checkHostAndOrigin(req, host, port);
+    const forbidden = checkHostAndOrigin(req.headers, { allowedHosts: hostHeadersFor(host, port) });
     if (forbidden) {
       res.writeHead(403, { 'content-type': 'text/plain' });
       res.end(forbidden);

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ViteDevServer } from 'vite';
+import { isLoopbackHost } from '../net/loopback.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** True when this file is the TypeScript source (a clone), false when it is the compiled `dist/`. */
@@ -22,7 +23,6 @@ export const INSPECTOR_ROOT = join(PROJECT_ROOT, 'inspector');
 /** The built page (`npm run build`), shipped in the package. */
 export const INSPECTOR_BUILD = join(PROJECT_ROOT, 'dist', 'inspector');
 export const REPLAY_PATH = '/__inspector/replay.jsonl';
-const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
 
 export interface InspectorPageOptions {
   /** The inspector server to connect to (`ws://127.0.0.1:PORT/`). */
@@ -84,7 +84,7 @@ async function viteInstalled(): Promise<boolean> {
 /** Starts the page's server. */
 export async function startInspectorPage(options: InspectorPageOptions = {}): Promise<InspectorPage> {
   const host = options.host ?? '127.0.0.1';
-  if (!LOOPBACK.includes(host))
+  if (!isLoopbackHost(host))
     throw new Error(`inspector: the page must be served on a loopback address, got ${host}`);
   if (options.replayFile && !existsSync(options.replayFile))
     throw new Error(`inspector: no such recording: ${options.replayFile}`);

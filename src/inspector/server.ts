@@ -10,12 +10,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Bridge } from '../bridge/types.js';
-import { checkHostAndOrigin } from '../lab/security.js';
+import { checkHostAndOrigin, hostHeadersFor, isLoopbackHost } from '../net/loopback.js';
 import type { InspectorMessage, LabMessage, RecordLine } from './protocol.js';
 import { INSPECTOR_PROTOCOL_VERSION } from './protocol.js';
 import { type InspectionRelay, relayOf } from './relay.js';
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export interface InspectorServerOptions {
   /** The bridge to inspect. It must have been created with the relay's `inspect` observer. */
@@ -68,7 +66,7 @@ function writeLine(stream: WriteStream, message: InspectorMessage) {
 /** Starts the server; resolves once it listens. */
 export async function startInspectorServer(options: InspectorServerOptions): Promise<InspectorServer> {
   const host = options.host ?? '127.0.0.1';
-  if (!LOOPBACK_HOSTS.has(host)) throw new Error(`inspector: host must be a loopback address, got ${host}`);
+  if (!isLoopbackHost(host)) throw new Error(`inspector: host must be a loopback address, got ${host}`);
   const relay = options.relay ?? relayOf(options.bridge);
   if (!relay) {
     throw new Error(
@@ -89,7 +87,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   const pageOrigins = new Set((options.labControl?.pageOrigins ?? []).map(exactOrigin));
   let port = 0;
   const server = http.createServer((req, res) => {
-    const forbidden = checkHostAndOrigin(req, host, port);
+    const forbidden = checkHostAndOrigin(req.headers, { allowedHosts: hostHeadersFor(host, port) });
     if (forbidden) {
       res.writeHead(403, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: forbidden }));
@@ -107,7 +105,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (req, socket, head) => {
-    const forbidden = checkHostAndOrigin(req, host, port);
+    const forbidden = checkHostAndOrigin(req.headers, { allowedHosts: hostHeadersFor(host, port) });
     if (forbidden) {
       socket.end(
         `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: ${forbidden.length}\r\n\r\n${forbidden}`,

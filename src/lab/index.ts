@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { checkHostAndOrigin, hostHeadersFor, isLoopbackOrigin } from '../net/loopback.js';
 import { FaultTable, faultPatchSchema, formatIssues } from './faults.js';
 import { chatCompletion, modelsResponse } from './openai.js';
 import {
@@ -19,7 +20,7 @@ import {
   pingReply,
   validateEnvelope,
 } from './protocols.js';
-import { checkHostAndOrigin, hasBearerToken, isLoopbackOrigin } from './security.js';
+import { hasBearerToken } from './security.js';
 import {
   type A2AEnvelope,
   type FaultCommand,
@@ -382,7 +383,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       return;
     }
     const stats = wsStats[backend];
-    const forbidden = checkHostAndOrigin(req, host, ports.ws);
+    const forbidden = checkHostAndOrigin(req.headers, { allowedHosts: hostHeadersFor(host, ports.ws) });
     if (forbidden) {
       stats.refusedUpgrades++;
       refuseUpgrade(socket, 403, forbidden);
@@ -483,7 +484,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     res.once('close', () => {
       if (!res.writableFinished && !stopped && !resetByLab.has(req.socket)) httpStats.aborted++;
     });
-    const forbidden = checkHostAndOrigin(req, host, ports.http);
+    const forbidden = checkHostAndOrigin(req.headers, { allowedHosts: hostHeadersFor(host, ports.http) });
     if (forbidden) {
       httpStats.clientErrors++;
       sendJson(res, 403, { error: { message: forbidden, type: 'invalid_request_error' } });
@@ -574,7 +575,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
   const controlServer = http.createServer((req, res) => {
     controlStats.requests++;
-    const forbidden = checkHostAndOrigin(req, CONTROL_HOST, ports.control);
+    const forbidden = checkHostAndOrigin(req.headers, {
+      allowedHosts: hostHeadersFor(CONTROL_HOST, ports.control),
+    });
     if (forbidden) {
       controlStats.forbidden++;
       sendJson(res, 403, { error: forbidden });

@@ -4,6 +4,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../../machines/error-message.js';
 import { type Lab, type LabOptions, startLab } from './index.js';
 
 export const LAB_USAGE = `Usage: mcp-lifeline lab [options]
@@ -145,7 +146,7 @@ export async function runLab(argv: readonly string[], io: RunLabIO = {}): Promis
     });
   } catch (error) {
     // The lab's own errors start with "lab: "; say it once.
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     err(`mcp-lifeline lab: ${message.replace(/^lab: /, '')}\n`);
     return 1;
   }

@@ -4,27 +4,17 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import {
+  A2A_SCHEMA_URL,
+  A2A_WIRE_MESSAGE_TYPES,
+  type A2AEnvelope,
+  type A2AMessageType,
+} from '../wire/a2a.js';
+import { AGENT_HEARTBEAT_INTERVAL_MS, AGENT_TYPES, FITNESS_METRICS } from '../wire/daemons.js';
 import { formatIssues } from './faults.js';
-import type { A2AEnvelope } from './types.js';
 
-export const A2A_SCHEMA = 'https://geometry.os/a2a/message/v1';
+export { A2A_SCHEMA_URL as A2A_SCHEMA, AGENT_HEARTBEAT_INTERVAL_MS, AGENT_TYPES, FITNESS_METRICS };
 export const A2A_ROUTER_ID = 'lab-a2a-router';
-
-export const FITNESS_METRICS = ['performance', 'visual_quality', 'correctness', 'entropy'] as const;
-export const AGENT_TYPES = ['monitor', 'executor', 'evolver', 'analyzer'] as const;
-export const A2A_MESSAGE_TYPES = [
-  'task_assignment',
-  'task_update',
-  'task_result',
-  'status_update',
-  'coordination_request',
-  'coordination_response',
-  'heartbeat',
-  'error_report',
-  'registry_query',
-  'registry_response',
-  'subscription',
-] as const;
 
 type Reply = Record<string, unknown>;
 
@@ -125,8 +115,6 @@ const spawnSchema = z.object({
   auto_start: z.boolean().optional(),
 });
 
-export const AGENT_HEARTBEAT_INTERVAL_MS = 5000;
-
 export function handleAgentsFrame(
   frame: Record<string, unknown>,
   nextAgentNumber: () => number,
@@ -158,7 +146,7 @@ const envelopeSchema = z
     timestamp: z.number().finite().nonnegative(),
     from_agent: z.string().min(1).max(200),
     to_agent: z.string().min(1).max(200).optional(),
-    message_type: z.enum(A2A_MESSAGE_TYPES),
+    message_type: z.enum(A2A_WIRE_MESSAGE_TYPES),
     priority: z.number().int().min(1).max(10).optional(),
     content: z.record(z.string(), z.unknown()),
     metadata: z
@@ -179,13 +167,13 @@ export function validateEnvelope(
 
 export function a2aMessage(
   to: string,
-  messageType: (typeof A2A_MESSAGE_TYPES)[number],
+  messageType: A2AMessageType,
   content: Record<string, unknown>,
   inReplyTo: string | null,
   priority = 5,
 ): A2AEnvelope {
   return {
-    $schema: A2A_SCHEMA,
+    $schema: A2A_SCHEMA_URL,
     message_id: randomUUID(),
     timestamp: Date.now() / 1000,
     from_agent: A2A_ROUTER_ID,

@@ -1,3 +1,5 @@
+import type { A2AEnvelope } from '../wire/a2a.js';
+
 /** The lab's backends, named as the bridge names them (design.md, backends.md). */
 export const LAB_BACKENDS = ['evolution', 'agents', 'a2a', 'lmStudio'] as const;
 export type LabBackend = (typeof LAB_BACKENDS)[number];
@@ -115,19 +117,7 @@ export interface LabStats {
   a2a: { received: number; duplicates: number };
 }
 
-export interface A2AEnvelope {
-  $schema?: string;
-  message_id: string;
-  timestamp: number;
-  from_agent: string;
-  to_agent?: string;
-  message_type: string;
-  priority?: number;
-  content: Record<string, unknown>;
-  metadata?: { correlation_id?: string; in_reply_to?: string; [key: string]: unknown };
-  expires_at?: number;
-  [key: string]: unknown;
-}
+export type { A2AEnvelope };
 
 export interface LabA2A {
   /** Every valid message received, in arrival order (copies). */

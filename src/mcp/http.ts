@@ -14,14 +14,17 @@ import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { errorMessage } from '../../machines/error-message.js';
 import type { Bridge } from '../bridge/types.js';
 import { type Clock, systemClock } from '../clock.js';
+import { checkHostAndOrigin, hostHeadersFor, isLoopbackHost } from '../net/loopback.js';
 import { METRICS_PATH, PROMETHEUS_CONTENT_TYPE, prometheusText } from '../telemetry/prometheus.js';
 import { createMcpServer, MCP_SURFACE, type McpServerOptions } from './server.js';
 
+export { isLoopbackHost };
+
 export const MCP_HTTP_PATH = '/mcp';
 const BODY_LIMIT = 4 * 1024 * 1024;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export interface McpHttpOptions extends Omit<McpServerOptions, 'surface'> {
   /** Loopback interface to bind. Default '127.0.0.1'. */
@@ -68,33 +71,8 @@ export interface McpHttpServer {
   close(): Promise<void>;
 }
 
-/** True for `127.0.0.1`, `localhost`, `::1` (with or without brackets) and other 127.x addresses. */
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
 function bracket(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-/** Host header values accepted for a server bound to `host:port`. */
-function allowedHostHeaders(host: string, port: number): Set<string> {
-  const values = new Set([`${bracket(host)}:${port}`.toLowerCase()]);
-  // `localhost` names the same loopback interface and cannot be rebound by a foreign DNS name.
-  if (host === '127.0.0.1' || host === '::1' || host === '[::1]' || host === 'localhost') {
-    values.add(`localhost:${port}`);
-  }
-  return values;
-}
-
-function originAllowed(origin: string, extra: readonly string[]): boolean {
-  if (extra.includes(origin)) return true;
-  try {
-    const url = new URL(origin);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname);
-  } catch {
-    return false;
-  }
 }
 
 function sendJsonRpcError(res: http.ServerResponse, status: number, message: string): void {
@@ -158,7 +136,7 @@ export async function startMcpHttpServer(
   const stats = { idleClosed: 0, refused: 0 };
   /** `initialize` calls in progress: they count against the cap before their session exists. */
   let opening = 0;
-  let hostHeaders = new Set<string>();
+  let allowedHosts: readonly string[] | 'any' = [];
 
   const closeSession = (id: string, session: Session) => {
     if (sessions.get(id) !== session) return;
@@ -186,14 +164,9 @@ export async function startMcpHttpServer(
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const hostHeader = (req.headers.host ?? '').toLowerCase();
-    if (!hostHeaders.has(hostHeader)) {
-      sendJsonRpcError(res, 403, `Forbidden: Host "${req.headers.host ?? ''}" is not this server`);
-      return;
-    }
-    const origin = req.headers.origin;
-    if (origin !== undefined && !originAllowed(origin, extraOrigins)) {
-      sendJsonRpcError(res, 403, `Forbidden: Origin "${origin}" is not allowed`);
+    const forbidden = checkHostAndOrigin(req.headers, { allowedHosts, allowedOrigins: extraOrigins });
+    if (forbidden) {
+      sendJsonRpcError(res, 403, `Forbidden: ${forbidden}`);
       return;
     }
     const path = (req.url ?? '/').split('?')[0];
@@ -213,7 +186,7 @@ export async function startMcpHttpServer(
         const text = await readBody(req);
         body = text ? JSON.parse(text) : undefined;
       } catch (error) {
-        sendJsonRpcError(res, 400, `Bad request: ${error instanceof Error ? error.message : String(error)}`);
+        sendJsonRpcError(res, 400, `Bad request: ${errorMessage(error)}`);
         return;
       }
     }
@@ -277,11 +250,7 @@ export async function startMcpHttpServer(
     },
     (req, res) => {
       handle(req, res).catch((error: unknown) => {
-        sendJsonRpcError(
-          res,
-          500,
-          `Internal error: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        sendJsonRpcError(res, 500, `Internal error: ${errorMessage(error)}`);
       });
     },
   );
@@ -293,7 +262,7 @@ export async function startMcpHttpServer(
       resolve((httpServer.address() as AddressInfo).port);
     });
   });
-  hostHeaders = allowedHostHeaders(host, port);
+  allowedHosts = hostHeadersFor(host, port);
   const surface = options.surface ?? MCP_SURFACE;
   if (surface !== false) bridge.setSurface(surface, true);
 

@@ -22,6 +22,7 @@ import {
   readFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { errorMessage } from '../../machines/error-message.js';
 import { defaultWrite, ensureDataDir, fsyncDir, type WriteFn, writeFileAtomic, writeFully } from './fs.js';
 import type { A2AOutbox, OutboxMessage } from './types.js';
 
@@ -128,7 +129,7 @@ export function createDurableOutbox(dir: string, options: DurableOutboxOptions =
     } catch (error) {
       keepLog = true; // cannot move them: leave them where they are rather than lose them
       problems.push(
-        `a2a outbox: ${contents.damaged.length} damaged record(s) left in ${path} (quarantine failed: ${describe(error)})`,
+        `a2a outbox: ${contents.damaged.length} damaged record(s) left in ${path} (quarantine failed: ${errorMessage(error)})`,
       );
     }
   }
@@ -144,7 +145,7 @@ export function createDurableOutbox(dir: string, options: DurableOutboxOptions =
       );
       fsyncDir(dir);
     } catch (error) {
-      problems.push(`a2a outbox: could not compact ${path} (kept as it was): ${describe(error)}`);
+      problems.push(`a2a outbox: could not compact ${path} (kept as it was): ${errorMessage(error)}`);
     }
   }
   for (const problem of problems) report(problem);
@@ -172,7 +173,7 @@ export function createDurableOutbox(dir: string, options: DurableOutboxOptions =
       } catch {
         // the record's torn start stays; it is quarantined on the next open
       }
-      throw new Error(`a2a outbox: ${path}: record not written (${describe(error)})`);
+      throw new Error(`a2a outbox: ${path}: record not written (${errorMessage(error)})`);
     }
   };
 
@@ -206,10 +207,6 @@ export function createDurableOutbox(dir: string, options: DurableOutboxOptions =
       fd = null;
     },
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Size of the log in bytes (for tests and status). */

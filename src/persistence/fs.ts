@@ -13,6 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { errorMessage } from '../../machines/error-message.js';
 
 /** `fs.writeSync(fd, buffer, offset, length)`: injectable, so that a test can simulate a nearly full disk. */
 export type WriteFn = (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
@@ -101,7 +102,7 @@ function reasonOf(error: unknown): string {
     case 'EEXIST':
       return 'a file (not a directory) is in the way';
     default:
-      return error instanceof Error ? error.message : String(error);
+      return errorMessage(error);
   }
 }
 

@@ -327,12 +327,13 @@ class Breaker implements CircuitBreaker {
     const retryAfterMs = this.retryAfterMs();
     // Refusals are made by the thousand during an outage and their stack would only show this method:
     // skipping its capture makes a fast-fail several times cheaper.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
+    const V8Error = Error as { stackTraceLimit?: number };
+    const stackTraceLimit = V8Error.stackTraceLimit;
+    V8Error.stackTraceLimit = 0;
     try {
       return new BrokenCircuitError(this.name, state, retryAfterMs);
     } finally {
-      Error.stackTraceLimit = stackTraceLimit;
+      V8Error.stackTraceLimit = stackTraceLimit;
     }
   }
 

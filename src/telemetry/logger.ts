@@ -12,6 +12,8 @@
  * key, password, secret, headers) are replaced, URLs lose their credentials, query string and fragment,
  * and `Bearer …` tokens are masked. Errors are reduced to their name and (redacted) message.
  */
+
+import { errorMessage } from '../../machines/error-message.js';
 import type { BridgeLogger } from '../bridge/types.js';
 import type { ReliabilityEvent, ReliabilityEvents } from './events.js';
 
@@ -90,9 +92,15 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/** Node's `process.stderr` where there is one, else the console (a browser). */
+function stderrSink(): LineSink {
+  const stderr = (globalThis as { process?: { stderr?: LineSink } }).process?.stderr;
+  return stderr ?? { write: (line) => console.error(line.trimEnd()) };
+}
+
 /** Creates a logger writing one JSON line per event to `stream`: `{ level, time, msg, ...fields }`. */
 export function createJsonLogger(
-  stream: LineSink = process.stderr,
+  stream: LineSink = stderrSink(),
   options: JsonLoggerOptions = {},
 ): StructuredLogger {
   const threshold = LEVELS[options.level ?? 'info'];
@@ -146,7 +154,7 @@ export function reliabilityLogLine(
   if (event.type === 'retry') {
     // An HTTP backend logs its own retries; only the bridge's tool-level retries are logged here.
     if (event.source !== 'tool') return null;
-    const error = event.error instanceof Error ? event.error.message : String(event.error);
+    const error = errorMessage(event.error);
     return {
       level: 'warn',
       message: `bridge: retrying ${event.operation}${event.backend ? ` on ${event.backend}` : ''} in ${Math.round(event.delayMs)} ms`,

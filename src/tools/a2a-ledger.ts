@@ -1,3 +1,4 @@
+import { errorMessage } from '../../machines/error-message.js';
 import type { Clock } from '../clock.js';
 
 /** An A2A message accepted while its socket was down. */
@@ -50,7 +51,7 @@ export function createA2ALedger(clock: Clock): A2ALedger {
           waiting.delete(entry.message_id);
           failed++;
           entry.failedAt = new Date(clock.now()).toISOString();
-          entry.error = error instanceof Error ? error.message : String(error);
+          entry.error = errorMessage(error);
           undelivered.push(entry);
           if (undelivered.length > LIMIT) undelivered.shift();
         },

@@ -3,6 +3,7 @@
  * of the package loaded twice still map the same way.
  */
 import type { z } from 'zod';
+import { errorMessage } from '../../machines/error-message.js';
 import type { ErrorCode, ToolFailure } from './result.js';
 
 type Failure = ToolFailure;
@@ -53,12 +54,6 @@ export function errorCodeOf(error: unknown): ErrorCode {
   return 'EXECUTION_FAILED';
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(error);
-}
-
 /** The answer to a call its caller cancelled (aborted its `signal`). */
 export function cancelled(signal: AbortSignal): Failure {
   const reason = signal.reason as { message?: unknown } | undefined;
@@ -72,7 +67,7 @@ export function cancelled(signal: AbortSignal): Failure {
  * OPEN breaker's `retryAfterMs`, a restarting upstream's backoff, an HTTP Retry-After).
  */
 export function toolFailure(error: unknown): Failure {
-  const failure: Failure = { success: false, error: messageOf(error), error_code: errorCodeOf(error) };
+  const failure: Failure = { success: false, error: errorMessage(error), error_code: errorCodeOf(error) };
   const name = (error as { name?: unknown } | null)?.name;
   if (typeof name === 'string' && NAME_ERRORS.has(name)) failure.field = 'name';
   const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;

@@ -1,19 +1,12 @@
 import { z } from 'zod';
+import { errorMessage } from '../../machines/error-message.js';
 import { followDelivery, outboxOf } from '../persistence/a2a.js';
+import { A2A_MESSAGE_TYPES, A2A_SCHEMA_URL } from '../wire/a2a.js';
 import { socketBackend } from './availability.js';
 import { uuid } from './ids.js';
 import type { ToolDefinition } from './types.js';
 
-export const A2A_SCHEMA_URL = 'https://geometry.os/a2a/message/v1';
-
-export const A2A_MESSAGE_TYPES = [
-  'task_assignment',
-  'task_update',
-  'task_result',
-  'status_update',
-  'coordination_request',
-  'heartbeat',
-] as const;
+export { A2A_MESSAGE_TYPES, A2A_SCHEMA_URL };
 
 export const sendA2aMessageInput = z.object({
   to_agent: z.string().min(1).describe('Agent id, "broadcast" or "topic:<name>".'),
@@ -86,7 +79,7 @@ export function sendA2aMessageTool(
             // Still queued in memory: say it would not survive a restart.
             durable = {
               durable: false,
-              durable_error: error instanceof Error ? error.message : String(error),
+              durable_error: errorMessage(error),
             };
           }
         }

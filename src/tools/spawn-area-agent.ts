@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AGENT_HEARTBEAT_INTERVAL_MS, AGENT_TYPES, type SpawnReply } from '../wire/daemons.js';
 import { assertAvailable, socketBackend } from './availability.js';
 import { ToolExecutionError } from './errors.js';
 import { requestId } from './ids.js';
@@ -8,7 +9,7 @@ import type { ToolDefinition } from './types.js';
 export const SPAWN_TIMEOUT_MS = 10_000;
 
 export const spawnAreaAgentInput = z.object({
-  agent_type: z.enum(['monitor', 'executor', 'evolver', 'analyzer']),
+  agent_type: z.enum(AGENT_TYPES),
   region: z.object({
     x: z.number(),
     y: z.number(),
@@ -18,14 +19,6 @@ export const spawnAreaAgentInput = z.object({
   config: z.record(z.string(), z.unknown()).optional(),
   auto_start: z.boolean().optional(),
 });
-
-interface SpawnReply {
-  success?: boolean;
-  error?: string;
-  agentId?: string;
-  status?: string;
-  heartbeatInterval?: number;
-}
 
 /**
  * `spawn_area_agent`: `{ requestId: "agent_<ms>_<random>", action: "spawn", … }` over the agents
@@ -56,7 +49,7 @@ export function spawnAreaAgentTool(
         agentId: reply.agentId ?? null,
         status: reply.status ?? 'spawned',
         region: args.region,
-        heartbeatInterval: reply.heartbeatInterval ?? 5000,
+        heartbeatInterval: reply.heartbeatInterval ?? AGENT_HEARTBEAT_INTERVAL_MS,
       };
     },
   };

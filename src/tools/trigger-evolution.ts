@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type EvolutionReply, FITNESS_METRICS } from '../wire/daemons.js';
 import { assertAvailable, socketBackend } from './availability.js';
 import { ToolExecutionError } from './errors.js';
 import { requestId } from './ids.js';
@@ -10,19 +11,10 @@ export const EVOLUTION_TIMEOUT_MS = 60_000;
 export const triggerEvolutionInput = z.object({
   seed_shader: z.string().min(1).describe('Shader source the evolution starts from.'),
   generations: z.number().int().min(1).max(100).default(10),
-  fitness_metric: z.enum(['performance', 'visual_quality', 'correctness', 'entropy']).default('performance'),
+  fitness_metric: z.enum(FITNESS_METRICS).default('performance'),
   mutation_rate: z.number().min(0.01).max(0.5).default(0.1),
   population_size: z.number().int().min(2).max(1000).default(20),
 });
-
-interface EvolutionReply {
-  success?: boolean;
-  error?: string;
-  bestFitness?: number;
-  generationsCompleted?: number;
-  evolvedShader?: string;
-  cartridgeId?: string;
-}
 
 /**
  * `trigger_evolution`: `{ requestId: "evo_<ms>_<random>", action: "evolve", … }` over the evolution

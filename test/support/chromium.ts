@@ -4,6 +4,7 @@
  * Never downloads a browser.
  */
 import { existsSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 
 /** Where Debian's `chromium` and the usual alternatives live; `CHROMIUM_PATH` comes first. */
 export const CHROMIUM_CANDIDATES = [
@@ -56,4 +57,13 @@ export function chromiumOrSkip(
   const message = `Chromium not found (looked at ${[env.CHROMIUM_PATH, ...candidates].filter(Boolean).join(', ')}); install it with: ${INSTALL_HINT}`;
   if (env.CI) throw new Error(`${message} (CI is set, so this fails instead of skipping)`);
   return { path: undefined, skipReason: message };
+}
+
+/** Records the page's uncaught errors and console errors/warnings into `problems` (a test expects none). */
+export function collectProblems(page: Page, problems: string[], prefix = ''): void {
+  page.on('pageerror', (error) => problems.push(`${prefix}pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`${prefix}console.${message.type()}: ${message.text()}`);
+  });
 }

@@ -1,4 +1,5 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { errorMessage } from '../../../machines/error-message.js';
 
 /** A call to an MCP upstream got no answer within the backend's `timeoutMs`. */
 export class McpCallTimeoutError extends Error {
@@ -48,6 +49,6 @@ export function isRetryable(error: unknown): boolean {
 
 /** `error`'s message, shortened. */
 export function shortMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return message.length > 300 ? `${message.slice(0, 297)}...` : message;
 }

@@ -10,6 +10,7 @@
  * `disconnect()` only drops the CDP connection.
  */
 import type { Browser, Page } from 'playwright-core';
+import { errorMessage } from '../../../machines/error-message.js';
 import {
   abortCallScript,
   callToolScript,
@@ -47,7 +48,7 @@ export type EvaluateFailure = 'navigated' | 'closed' | 'other';
 
 /** Sorts a Playwright error from `page.evaluate`: the document went away, the tab did, or else. */
 export function classifyEvaluateError(error: unknown): EvaluateFailure {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (/has been closed|Target closed|browser has disconnected|Browser closed|Session closed/i.test(message))
     return 'closed';
   if (/Execution context was destroyed|navigat|Frame was detached|Cannot find context/i.test(message))

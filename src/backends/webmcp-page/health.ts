@@ -1,4 +1,6 @@
 /* How a `webmcp-page` backend's state reads in the health report, and what its breaker counts. */
+
+import { errorMessage } from '../../../machines/error-message.js';
 import type { WebMcpPageState } from '../../../machines/webmcp-page.machine.js';
 import type { BreakerState } from '../../reliability/breaker.js';
 import type { BackendHealth, HealthStatus } from '../types.js';
@@ -30,7 +32,7 @@ export function countsAsPageFailure(error: unknown): boolean {
 
 /** An error's message, at most 200 characters. */
 export function shortMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return message.length > 200 ? `${message.slice(0, 197)}...` : message;
 }
 

@@ -48,8 +48,7 @@ const OPEN = 1;
 const BACKOFF_HISTORY = 100;
 const noop = () => {};
 const isNode =
-  typeof process !== 'undefined' &&
-  typeof (process as { versions?: { node?: string } }).versions?.node === 'string';
+  typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 // A variable specifier keeps bundlers from pulling `ws` into browser builds.
 const wsModule = 'ws';
 
