@@ -1,0 +1,103 @@
+/*
+ * The circuit breaker's public types: options, checkpoint, metrics and the `CircuitBreaker`
+ * interface (implemented in ./breaker.ts, which re-exports them all).
+ */
+import type { Actor, InspectionEvent, Observer } from 'xstate';
+import type { BreakerMachine, BreakerState } from '../../machines/breaker.machine.js';
+import type { Clock } from '../clock.js';
+
+export interface CircuitBreakerOptions {
+  /** Name used in errors, metrics and health reports. Default `'default'`. */
+  name?: string;
+  /** Consecutive failures that trip CLOSED → OPEN. Default 5. */
+  failureThreshold?: number;
+  /** Milliseconds from entering OPEN to moving to HALF_OPEN by itself. Default 30 000. */
+  resetTimeoutMs?: number;
+  /** Trial calls admitted at once while HALF_OPEN. Default 3. */
+  halfOpenMaxCalls?: number;
+  /** Successful trial calls that close the breaker. Default 2. */
+  successThreshold?: number;
+  /** Whether an error counts as a failure. Default: every error does. Errors that do not count as successes. */
+  isFailure?: (error: unknown) => boolean;
+  /**
+   * Spreads the OPEN → HALF_OPEN delay: each OPEN period lasts `resetTimeoutMs · (1 − resetJitter · random())`,
+   * so the probes of many breakers that opened together do not arrive together. In [0, 1). Default 0
+   * (exactly `resetTimeoutMs`).
+   */
+  resetJitter?: number;
+  /** Source of `resetJitter`, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Time source for the reset timer and every timestamp. Default {@link systemClock}. */
+  clock?: Clock;
+  /** Receives XState inspection events of the breaker's actor (for the inspector). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * Start from a saved state (see {@link CircuitBreaker.checkpoint}) instead of CLOSED. OPEN resumes
+   * with its absolute deadline on `clock`: past it, the breaker moves to HALF_OPEN at once; before
+   * it, at the deadline. HALF_OPEN resumes with no trial in flight; CLOSED keeps its failure count.
+   */
+  restore?: BreakerCheckpoint;
+}
+
+/** What a breaker needs to resume where it was: times are absolute, on the breaker's clock. */
+export interface BreakerCheckpoint {
+  state: BreakerState;
+  consecutiveFailures: number;
+  /** Clock time of the last entry into OPEN, or null if it never opened. */
+  openedAt: number | null;
+  /** OPEN: clock time at which it moves to HALF_OPEN; null otherwise. */
+  reopensAt: number | null;
+}
+
+export interface ExecuteOptions {
+  /** Passed to `fn`. The breaker itself does not abort calls. */
+  signal?: AbortSignal;
+}
+
+export interface BreakerTransition {
+  from: BreakerState;
+  to: BreakerState;
+  /** Clock time of the transition, in ms. */
+  at: number;
+  reason: string;
+}
+
+export interface CircuitBreakerMetrics {
+  name: string;
+  state: BreakerState;
+  consecutiveFailures: number;
+  totalSuccesses: number;
+  totalFailures: number;
+  /** Calls refused without being run. */
+  rejectedCalls: number;
+  /** CLOSED → OPEN transitions. */
+  tripsCount: number;
+  /** Every entry into OPEN (trips and failed trials). */
+  openCount: number;
+  /** Length of the last finished OPEN period, or null when none has finished. */
+  lastOpenDurationMs: number | null;
+  /** Cumulative time in each state, the current period included. */
+  timeInStateMs: Record<BreakerState, number>;
+  /** The last 100 transitions, oldest first. */
+  transitions: BreakerTransition[];
+}
+
+export interface CircuitBreaker {
+  readonly name: string;
+  /** The machine's current state value. */
+  readonly state: BreakerState;
+  /**
+   * Runs `fn` if the breaker admits it, and records its outcome. Rejects with
+   * {@link BrokenCircuitError}, without calling `fn`, when OPEN or when HALF_OPEN has no free trial slot.
+   */
+  execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T>;
+  /** Back to CLOSED with no failures counted, from any state. */
+  reset(): void;
+  metrics(): CircuitBreakerMetrics;
+  /** The running XState actor of {@link breakerMachine}. */
+  readonly actor: Actor<BreakerMachine>;
+  /** Stops the actor and clears its timer; later calls are refused with `BreakerStoppedError`. */
+  stop(): void;
+  /** The state to save so that `createCircuitBreaker({ restore })` resumes it (absolute deadlines). */
+  checkpoint(): BreakerCheckpoint;
+}
