@@ -1,7 +1,9 @@
 /*
  * The WebSocket backend (re-exports): the runtime around `socketMachine` lives in ./websocket/ —
- * connection.ts (machine wiring, socket I/O, outbox and requests), frames.ts (parsing, size and depth
- * limits, error words) and types.ts (options, stats, the `SocketBackend` interface).
+ * connection.ts (machine wiring), link.ts (the socket, connection attempts), outbox.ts (queue,
+ * confirmation, redelivery), requests.ts (correlation, timeouts), settings.ts (options and defaults),
+ * health.ts, frames.ts (parsing, size and depth limits, error words) and types.ts (options, stats,
+ * the `SocketBackend` interface).
  */
 import { SocketBackendImpl } from './websocket/connection.js';
 import type { SocketBackend, SocketBackendOptions } from './websocket/types.js';

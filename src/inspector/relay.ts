@@ -13,7 +13,6 @@
  */
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { Bridge } from '../bridge/types.js';
-import { machineDefinition as definitionOf, type MachineLike } from '../diagram/definition.js';
 import type {
   ActorMessage,
   BreakerMetricsData,
@@ -27,108 +26,25 @@ import type {
   SnapshotMessage,
 } from './protocol.js';
 import { STATELY_VERSION } from './protocol.js';
-import { type JsonSafeLimits, toJsonSafe } from './redact.js';
+import { toJsonSafe } from './redact.js';
+import { eventObject, healthKey, machineDefinition, pickSnapshot } from './relay-snapshot.js';
+import type {
+  ActorEntry,
+  InspectionRelay,
+  InspectionRelayOptions,
+  Label,
+  PendingRecord,
+  RelayStats,
+} from './relay-types.js';
 
-export interface InspectionRelayOptions {
-  /** Time between batches sent to subscribers. Default 50 ms. */
-  flushIntervalMs?: number;
-  /** Inspection records kept between flushes; beyond it the oldest events are dropped. Default 10 000. */
-  maxPending?: number;
-  /** After `attach`, health and metrics are sampled this often and sent when they moved. Default 1 000 ms. */
-  sampleIntervalMs?: number;
-  /** Finished actors (retries) kept for late joiners. Default 20. */
-  maxFinishedActors?: number;
-  /** Bounds of snapshots, contexts and events. */
-  limits?: JsonSafeLimits;
-  /** Time source of `createdAt`. Default `Date.now`. */
-  now?: () => number;
-}
-
-export interface RelayStats {
-  /** Inspection events received (all types). */
-  received: number;
-  /** Messages delivered to subscribers. */
-  sent: number;
-  /** Messages dropped under overload. */
-  dropped: number;
-}
-
-export interface InspectionRelay {
-  /** Pass as `createNodeBridge({ inspect: relay.inspect })` (or `createActor(m, { inspect })`). */
-  readonly inspect: Observer<InspectionEvent>;
-  /** Names the bridge's actors and starts streaming its health and metrics. Returns a detach function. */
-  attach(bridge: Bridge): () => void;
-  /** `listener` gets every batch of messages (in order) from now on. */
-  subscribe(listener: (batch: InspectorMessage[]) => void): () => void;
-  /** What a late joiner needs: every current actor, its latest snapshot, the latest health and metrics. */
-  replay(): InspectorMessage[];
-  /** Sends what is pending now instead of at the next tick. */
-  flush(): void;
-  /** Stops the timers; nothing more is sent. */
-  stop(): void;
-  readonly stats: RelayStats;
-}
-
-interface Label {
-  name: string;
-  role: ActorMessage['role'];
-  backend?: string;
-}
-
-type PendingRecord =
-  | { kind: 'actor'; ref: AnyActorRef; at: number }
-  | { kind: 'event'; ref: AnyActorRef; source: AnyActorRef | undefined; event: unknown; at: number }
-  | { kind: 'snapshot'; ref: AnyActorRef; event: unknown; snapshot: unknown; at: number }
-  | { kind: 'message'; message: InspectorMessage };
-
-interface ActorEntry {
-  actor: ActorMessage;
-  snapshot: SnapshotMessage | undefined;
-  finished: boolean;
-}
+export { machineDefinition } from './relay-snapshot.js';
+export type { InspectionRelay, InspectionRelayOptions, RelayStats } from './relay-types.js';
 
 const bridges = new WeakMap<Bridge, InspectionRelay>();
 
 /** The relay a bridge was attached to, if any. */
 export function relayOf(bridge: Bridge): InspectionRelay | undefined {
   return bridges.get(bridge);
-}
-
-const definitions = new WeakMap<object, string | undefined>();
-
-/** The serialized definition (`src/diagram/definition.ts`) of an actor's logic, cached per machine; undefined if not a machine. */
-export function machineDefinition(logic: unknown): string | undefined {
-  if (!logic || typeof logic !== 'object') return undefined;
-  if (definitions.has(logic)) return definitions.get(logic);
-  let result: string | undefined;
-  const machine = logic as Partial<MachineLike>;
-  if (typeof machine.toJSON === 'function' && machine.root) {
-    try {
-      const json = definitionOf(machine as MachineLike);
-      result = JSON.stringify(toJsonSafe(json, { maxDepth: 40, maxKeys: 500, maxItems: 500 }));
-    } catch {
-      result = undefined;
-    }
-  }
-  definitions.set(logic, result);
-  return result;
-}
-
-function pickSnapshot(snapshot: unknown): Record<string, unknown> {
-  if (!snapshot || typeof snapshot !== 'object') return { status: 'active' };
-  const s = snapshot as Record<string, unknown>;
-  const out: Record<string, unknown> = { status: s.status ?? 'active' };
-  if ('value' in s) out.value = s.value;
-  if ('context' in s) out.context = s.context;
-  if (s.output !== undefined) out.output = s.output;
-  if (s.error !== undefined) out.error = s.error;
-  return out;
-}
-
-function eventObject(event: unknown): { type: string } {
-  if (event && typeof event === 'object' && typeof (event as { type?: unknown }).type === 'string')
-    return event as { type: string };
-  return { type: typeof event === 'string' ? event : '' };
 }
 
 /** Creates a relay. Nothing is sent anywhere until someone subscribes (the server does). */
@@ -373,19 +289,6 @@ export function createInspectionRelay(options: InspectionRelayOptions = {}): Ins
     ...(sample ? { sample: true } : {}),
     report: safe(report) as HealthReportData,
   });
-
-  const healthKey = (report: HealthReportData) =>
-    JSON.stringify(
-      Object.entries(report.backends).map(([name, b]) => [
-        name,
-        b.status,
-        b.state,
-        b.breaker,
-        b.consecutiveFailures,
-        b.lastError,
-        b.latencyMs,
-      ]),
-    );
 
   const relay: InspectionRelay = {
     inspect,
