@@ -3,6 +3,7 @@ import { createNodeBridge } from '../bridge/node.js';
 import { startMcpHttpServer } from '../mcp/http.js';
 import { serveMcpStdio } from '../mcp/stdio.js';
 import { withPersistence } from '../persistence/index.js';
+import { installOpenTelemetry } from '../telemetry/otel-sdk.js';
 import { parseArgs, parseHostPort, UsageError } from './args.js';
 import { type CliIO, untilStopped } from './io.js';
 import { configOf, guarded, stderrLogger } from './shared.js';
@@ -45,6 +46,7 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
       }),
     );
     const bridge = createNodeBridge(persistent.config);
+    const telemetry = await installOpenTelemetry(io.env, bridge, { version: packageVersion() });
     let started = false;
     const start = async () => {
       started = true;
@@ -75,6 +77,7 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
       }
     } finally {
       if (started) await bridge.stop();
+      await telemetry?.shutdown();
       persistent.close();
     }
     return 0;
