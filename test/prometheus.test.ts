@@ -15,6 +15,7 @@ import {
 } from '../scripts/prometheus.js';
 import { type Lab, startLab } from '../src/lab/index.js';
 import { childEnv, labEnv, ROOT, waitFor } from './e2e/helpers.js';
+import { dashboardQueries } from './support/dashboard.js';
 
 const BIN = join(ROOT, 'bin/mcp-lifeline.js');
 const binary = findPrometheus();
@@ -98,5 +99,15 @@ describe.skipIf(!binary && !process.env.CI)('Prometheus scraping serve --http', 
     );
     const up = await query(`up{job="mcp-lifeline"}`);
     expect(up.data.result[0]?.value[1]).toBe('1');
+
+    // Every query of docs/grafana-dashboard.json is valid PromQL on this Prometheus.
+    const promqlOf = (expr: string) => expr.replaceAll('$__rate_interval', '1m').replaceAll('$backend', '.*');
+    for (const expr of dashboardQueries()) {
+      const promql = promqlOf(expr);
+      const answer = promql.startsWith('label_values(') ? { status: 'success' } : await query(promql);
+      expect(answer.status, promql).toBe('success');
+    }
+    const state = await query(promqlOf(dashboardQueries()[0] as string));
+    expect(state.data.result.find((r) => r.metric.backend === 'lmStudio')?.value[1]).toBe('0');
   }, 90_000);
 });
