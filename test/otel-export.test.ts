@@ -5,6 +5,7 @@
  * the bridge's metrics (a breaker series) and the trace: `tools/call send_llm_prompt` whose parent is
  * the client's span, and `attempt sendLLMPrompt` as its child.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -92,5 +93,44 @@ describe('serve with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
       'mcp_lifeline.outcome': 'success',
     });
     expect(receiver.requests.every((r) => r.contentType === 'application/json')).toBe(true);
+  }, 60_000);
+
+  it('start exports the bridge metrics too', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'start', '--port', '0', '--ws-port', '0', '--http-port', '0'],
+      {
+        cwd: ROOT,
+        env: childEnv({
+          OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics`,
+          OTEL_METRIC_EXPORT_INTERVAL: '200',
+          OTEL_SERVICE_NAME: 'lifeline-start',
+        }),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    try {
+      await Promise.race([
+        receiver.until(
+          () =>
+            receiver
+              .metricNames()
+              .some((m) => m.name === INSTRUMENTS.breakerState && m.service === 'lifeline-start'),
+          30_000,
+          'a breaker series from start',
+        ),
+        exited.then((code) => {
+          throw new Error(`start exited with ${code}: ${stderr}`);
+        }),
+      ]);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
   }, 60_000);
 });
