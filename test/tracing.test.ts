@@ -8,7 +8,11 @@ import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mcpKind } from '../src/backends/mcp/index.js';
+import { createBridge } from '../src/bridge/create-bridge.js';
 import { contextFromTraceparent, traceAttempts, traceContextOf } from '../src/telemetry/tracing.js';
+import { waitFor } from './e2e/helpers.js';
+import { referenceServer } from './mcp-support.js';
 import { registerFlakyTool, telemetryBridge } from './telemetry-fixtures.js';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
@@ -99,4 +103,49 @@ describe('tool call spans', () => {
     await traceAttempts('lmStudio', 'probe', async () => 1)(0, new AbortController().signal);
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
+});
+
+describe('a discovered MCP tool', () => {
+  it('tools/call everything__echo names its backend and has the upstream attempt as a child', async () => {
+    const bridge = createBridge({
+      surface: false,
+      logger: { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} },
+      kinds: [mcpKind],
+      backends: {
+        evolution: { enabled: false },
+        agents: { enabled: false },
+        a2a: { enabled: false },
+        lmStudio: { enabled: false },
+        everything: {
+          kind: 'mcp',
+          command: process.execPath,
+          args: [referenceServer('everything'), 'stdio'],
+        },
+      },
+    });
+    bridge.start();
+    try {
+      await waitFor(
+        () => bridge.listTools().some((t) => t.name === 'everything__echo'),
+        30_000,
+        'echo listed',
+      );
+      const result = await bridge.callTool(
+        'everything__echo',
+        { message: 'hi' },
+        { traceparent: `00-${TRACE_ID}-${PARENT}-01` },
+      );
+      expect(result.success).toBe(true);
+    } finally {
+      await bridge.stop();
+    }
+    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === TRACE_ID);
+    const tool = spans.find((s) => s.name === 'tools/call everything__echo');
+    expect(tool?.attributes).toMatchObject({
+      'mcp_lifeline.backend': 'everything',
+      'mcp_lifeline.outcome': 'success',
+    });
+    const attempt = spans.find((s) => s.name === 'attempt everything.callTool');
+    expect(attempt?.parentSpanContext?.spanId).toBe(tool?.spanContext().spanId);
+  }, 60_000);
 });
