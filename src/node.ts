@@ -14,3 +14,8 @@ export * from './index.js';
 export { startLab } from './lab/index.js';
 export { createMcpServer, toCallToolResult, toMcpTool } from './mcp/server.js';
 export * from './persistence/index.js';
+export {
+  type InstallOpenTelemetryOptions,
+  installOpenTelemetry,
+  type OpenTelemetryHandle,
+} from './telemetry/otel-sdk.js';

@@ -32,6 +32,7 @@ import {
 import { type RetryInfo, retry } from '../reliability/retry.js';
 import type { RetryBudget } from '../reliability/retry-budget.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
+import { traceAttempts } from '../telemetry/tracing.js';
 import { checkNumber } from '../validate.js';
 import {
   HttpBackendStoppedError,
@@ -488,7 +489,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
           honourLongRetryAfter(error);
           throw error;
         });
-    const result = retry(attempt, {
+    const result = retry(traceAttempts(name, operation ?? defaultOperation, attempt), {
       operation: operation ?? defaultOperation,
       ...(retryOptions.maxRetries === undefined ? {} : { maxRetries: retryOptions.maxRetries }),
       ...(retryOptions.baseDelayMs === undefined ? {} : { baseDelayMs: retryOptions.baseDelayMs }),

@@ -11,6 +11,7 @@ import { retry } from '../reliability/retry.js';
 import { nestedRetryBudget, type RetryBudget } from '../reliability/retry-budget.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
 import type { ReliabilityEventHub } from '../telemetry/events.js';
+import { setToolBackend, traceAttempts } from '../telemetry/tracing.js';
 import { assertAvailable } from '../tools/availability.js';
 import { errorCodeOf } from '../tools/errors.js';
 import type { BridgeView, ToolContext, ToolDefinition } from '../tools/types.js';
@@ -40,6 +41,7 @@ export function toolContexts(deps: ToolContextDeps) {
     // An HTTP backend's request() counts the call itself: a retry around it only draws on the budget.
     const shared = definition.backend === undefined ? undefined : budgets.get(definition.backend);
     const budget = shared && backend?.kind === 'http' ? nestedRetryBudget(shared) : shared;
+    setToolBackend(definition.backend);
     return {
       bridge: view,
       backend,
@@ -56,7 +58,8 @@ export function toolContexts(deps: ToolContextDeps) {
           if (signal?.aborted) return Promise.reject(signal.reason);
           return Promise.resolve().then(() => attempt(0, signal ?? neverAborted));
         }
-        return retry(events.timeAttempts(definition.backend, operation, attempt), {
+        const traced = traceAttempts(definition.backend, operation, attempt);
+        return retry(events.timeAttempts(definition.backend, operation, traced), {
           operation,
           metrics: retryMetrics,
           budget,

@@ -6,6 +6,7 @@ import { CONFIG_FILE_NAME } from '../config.js';
 import { startMcpHttpServer } from '../mcp/http.js';
 import { serveMcpStdio } from '../mcp/stdio.js';
 import { withPersistence } from '../persistence/index.js';
+import { installOpenTelemetry } from '../telemetry/otel-sdk.js';
 import { parseArgs, parseHostPort, UsageError } from './args.js';
 import { watchConfigFile } from './config-watch.js';
 import { type CliIO, untilStopped } from './io.js';
@@ -54,6 +55,7 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
     const initial = load();
     const persistent = withPersistence(initial);
     const bridge = createNodeBridge(persistent.config);
+    const telemetry = await installOpenTelemetry(io.env, bridge, { version: packageVersion() });
     let started = false;
     let watcher: { close(): void } | undefined;
     const start = async () => {
@@ -97,6 +99,7 @@ export function serveCommand(argv: readonly string[], io: CliIO): Promise<number
     } finally {
       watcher?.close();
       if (started) await bridge.stop();
+      await telemetry?.shutdown();
       persistent.close();
     }
     return 0;

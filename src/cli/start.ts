@@ -5,6 +5,7 @@
  */
 import type { Bridge, BridgeLogger } from '../bridge/types.js';
 import { type Lab, startLab } from '../lab/index.js';
+import { installOpenTelemetry, type OpenTelemetryHandle } from '../telemetry/otel-sdk.js';
 import { parseArgs, parsePort, UsageError } from './args.js';
 import { formatHealthSummary } from './format.js';
 import { type CliIO, untilStopped } from './io.js';
@@ -87,6 +88,7 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
     let unsubscribe: (() => void) | undefined;
     let inspector: { url: string; stop(): Promise<void> } | undefined;
     let stopRelay: (() => void) | undefined;
+    let telemetry: OpenTelemetryHandle | undefined;
     try {
       const [{ createNodeBridge }, { startMcpHttpServer }, inspection] = await Promise.all([
         import('../bridge/node.js'),
@@ -109,6 +111,7 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
         inspect: inspection.combineInspectors(config.inspect, relay.inspect),
       });
       relay.attach(bridge);
+      telemetry = await installOpenTelemetry(io.env, bridge, { version: packageVersion() });
       await bridge.start();
       server = await startMcpHttpServer(bridge, {
         host: HOST,
@@ -164,6 +167,7 @@ export function startCommand(argv: readonly string[], io: CliIO): Promise<number
       await inspector?.stop();
       await server?.close();
       await bridge?.stop();
+      await telemetry?.shutdown();
       stopRelay?.();
       await lab.stop();
     }

@@ -19,6 +19,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Bridge, ToolDescriptor, ToolResult } from '../bridge/types.js';
+import { traceContextOf } from '../telemetry/tracing.js';
 import { isPassthrough } from '../tools/result.js';
 
 /** Surface name given to `bridge.setSurface` while an MCP server is connected to a transport. */
@@ -78,7 +79,10 @@ export function createMcpServer(bridge: Bridge, options: McpServerOptions = {}):
   inner.setRequestHandler(ListToolsRequestSchema, () => ({ tools: bridge.listTools().map(toMcpTool) }));
   inner.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
     toCallToolResult(
-      await bridge.callTool(request.params.name, request.params.arguments ?? {}, { signal: extra.signal }),
+      await bridge.callTool(request.params.name, request.params.arguments ?? {}, {
+        signal: extra.signal,
+        ...traceContextOf(request.params._meta), // W3C trace context → the tools/call span's parent
+      }),
     ),
   );
   // While connected, every change of the bridge's tool list is announced.

@@ -35,9 +35,25 @@ export {
   METER_NAME,
 } from './otel.js';
 export {
+  DEFAULT_METRIC_EXPORT_INTERVAL_MS,
+  DEFAULT_SERVICE_NAME,
+  type OtelExportPlan,
+  otelExportPlan,
+} from './otel-env.js';
+export {
   escapeLabelValue,
   METRICS_PATH,
   PROMETHEUS_CONTENT_TYPE,
   prometheusText,
   renderPrometheus,
 } from './prometheus.js';
+export {
+  contextFromTraceparent,
+  SPAN_ATTRIBUTES,
+  setToolBackend,
+  type ToolCallTrace,
+  TRACER_NAME,
+  traceAttempts,
+  traceContextOf,
+  traceToolCall,
+} from './tracing.js';

@@ -4,6 +4,7 @@
  * through `provider.callTool(name, args, { signal })`. Their results pass through unchanged.
  */
 import type { RemoteTool, ToolProvider } from '../backends/kind.js';
+import { setToolBackend } from '../telemetry/tracing.js';
 import { validatorFromJsonSchema } from './json-schema.js';
 import { passthroughResult } from './result.js';
 import { TOOL_NAME, type ToolEntry, type ToolSource } from './source.js';
@@ -16,7 +17,7 @@ export function discoveredToolName(prefix: string, tool: string): string {
   return `${prefix}${DISCOVERED_TOOL_SEPARATOR}${tool}`;
 }
 
-function entryOf(provider: ToolProvider, name: string, tool: RemoteTool): ToolEntry {
+function entryOf(provider: ToolProvider, backend: string, name: string, tool: RemoteTool): ToolEntry {
   const { validator, object } = validatorFromJsonSchema(tool.inputSchema);
   return {
     descriptor: {
@@ -29,6 +30,7 @@ function entryOf(provider: ToolProvider, name: string, tool: RemoteTool): ToolEn
     },
     validator,
     async run(args, signal) {
+      setToolBackend(backend);
       return passthroughResult(await provider.callTool(tool.name, args, signal ? { signal } : {}));
     },
   };
@@ -50,7 +52,7 @@ export function providerToolSource(backendName: string, provider: ToolProvider):
         if (provider.exposes && !provider.exposes(tool.name)) continue;
         const name = discoveredToolName(prefix, tool.name);
         if (!TOOL_NAME.test(name)) continue;
-        entries.push(entryOf(provider, name, tool));
+        entries.push(entryOf(provider, backendName, name, tool));
       }
       cache = { from: remote, entries };
       return entries;

@@ -3,6 +3,7 @@
  * call counting, cancellation and `call`. Sources are plug-ins (code-defined tools, backends that
  * provide tools); a name offered by two sources goes to the one added first.
  */
+import { traceToolCall } from '../telemetry/tracing.js';
 import { cancelled, invalidInput, toolFailure } from './errors.js';
 import type { ToolFailure, ToolResult } from './result.js';
 import type { ToolEntry, ToolSource } from './source.js';
@@ -67,7 +68,11 @@ export function createToolRegistry(): ToolRegistry {
     for (const listener of [...listeners]) listener();
   };
 
-  const call = async (name: string, args: unknown, options?: CallToolOptions): Promise<ToolResult> => {
+  const call = (name: string, args: unknown, options?: CallToolOptions): Promise<ToolResult> =>
+    typeof name === 'string' && entries().has(name)
+      ? traceToolCall(name, options ?? {}, () => run(name, args, options))
+      : run(name, args, options);
+  const run = async (name: string, args: unknown, options?: CallToolOptions): Promise<ToolResult> => {
     const entry = typeof name === 'string' ? entries().get(name) : undefined;
     if (!entry) {
       return {

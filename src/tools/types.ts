@@ -105,4 +105,11 @@ export interface CallToolOptions {
    * dropped, MCP upstream sent `notifications/cancelled`) and the answer is `error_code: 'CANCELLED'`.
    */
   signal?: AbortSignal;
+  /**
+   * The caller's W3C trace context (`00-<trace id>-<span id>-<flags>`; MCP: `params._meta.traceparent`):
+   * the call's `tools/call <name>` span becomes its child. Ignored when invalid.
+   */
+  traceparent?: string;
+  /** The caller's W3C `tracestate`, kept with `traceparent`. */
+  tracestate?: string;
 }

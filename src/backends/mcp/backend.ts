@@ -21,6 +21,7 @@ import { createActor } from 'xstate';
 import { type McpUpstreamState, mcpMachine } from '../../../machines/mcp.machine.js';
 import { createCircuitBreaker } from '../../reliability/breaker.js';
 import { retry } from '../../reliability/retry.js';
+import { traceAttempts } from '../../telemetry/tracing.js';
 import { BackendUnavailableError } from '../errors.js';
 import type { BackendDeps, RemoteCallOptions, RemoteCallResult, RemoteTool, ToolProvider } from '../kind.js';
 import type { Backend, BackendHealth, HealthStatus } from '../types.js';
@@ -302,8 +303,9 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
     const onCallerAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     inFlight.add(controller);
-    const once = (_index: number, signal: AbortSignal) =>
-      breaker.execute((s) => attempt(tool, args, s, options), { signal });
+    const once = traceAttempts(name, `${name}.callTool`, (_index: number, signal: AbortSignal) =>
+      breaker.execute((s) => attempt(tool, args, s, options), { signal }),
+    );
     const safe = known.annotations?.readOnlyHint === true || known.annotations?.idempotentHint === true;
     try {
       if (!safe || maxRetries === 0) return await once(0, controller.signal);
