@@ -24,7 +24,10 @@ export interface AnyClient {
   listTools(): Promise<{ tools: { name: string; outputSchema?: unknown }[] }>;
   callTool(
     params: { name: string; arguments?: Record<string, unknown> },
-    options?: { signal?: AbortSignal; onprogress?: (progress: { progress: number; message?: string }) => void },
+    options?: {
+      signal?: AbortSignal;
+      onprogress?: (progress: { progress: number; message?: string }) => void;
+    },
   ): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
