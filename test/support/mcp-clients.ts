@@ -128,7 +128,7 @@ export async function spawnServeHttp(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const match = await waitFor(
     () => /at (http:\/\/\S+\/mcp)/.exec(stdout) ?? (child.exitCode !== null ? 'exited' : null),
-    20_000,
+    60_000,
     'the MCP URL on stdout',
   );
   if (match === 'exited') throw new Error(`serve exited: ${stderr}`);
