@@ -17,7 +17,7 @@ import {
 } from './support/mcp-clients.js';
 
 /** Valid arguments for every built-in tool. */
-export const TOOL_ARGS: Record<string, Record<string, unknown>> = {
+const TOOL_ARGS: Record<string, Record<string, unknown>> = {
   get_os_state: {},
   reliability_get_status: {},
   send_llm_prompt: { prompt: 'hi', max_tokens: 8 },

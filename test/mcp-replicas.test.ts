@@ -39,7 +39,7 @@ function status(port: number, path: string): Promise<number> {
 }
 
 /** The haproxy configuration: one frontend on `port`, the replicas checked with GET /healthz. */
-export function haproxyConfig(port: number, replicas: number[]): string {
+function haproxyConfig(port: number, replicas: number[]): string {
   return [
     'global',
     '  maxconn 256',
