@@ -48,6 +48,21 @@ export const configFileSchema = z.strictObject({
     .string({ error: 'expected a string' })
     .min(1, { error: 'expected a non-empty string' })
     .optional(),
+  /** `serve --http` settings: extra `Host` values and origins the HTTP server accepts. */
+  http: z
+    .strictObject({
+      allowedHosts: z
+        .array(z.string({ error: 'expected a host name or host:port' }).min(1), {
+          error: 'expected an array of host names',
+        })
+        .optional(),
+      allowedOrigins: z
+        .array(z.string({ error: 'expected an origin such as https://app.example' }).min(1), {
+          error: 'expected an array of origins',
+        })
+        .optional(),
+    })
+    .optional(),
   /** Directory for breaker states and the durable A2A outbox (Node; see `withPersistence`). */
   dataDir: z
     .string({ error: 'expected a directory name' })
@@ -58,7 +73,7 @@ export const configFileSchema = z.strictObject({
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
 /** `BridgeConfig` plus `dataDir` (an absolute path), which `withPersistence` turns into stores. */
-export type LoadedConfig = BridgeConfig & { dataDir?: string };
+export type LoadedConfig = BridgeConfig & { dataDir?: string; http?: ConfigFile['http'] };
 
 export interface LoadConfigOptions {
   /**

@@ -4,10 +4,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export type OptionSpec = Record<string, 'string' | 'boolean'>;
+/** `strings`: a repeatable option collected into an array. */
+export type OptionSpec = Record<string, 'string' | 'strings' | 'boolean'>;
 
 export interface ParsedArgs {
-  options: Record<string, string | boolean | undefined>;
+  options: Record<string, string | string[] | boolean | undefined>;
   positionals: string[];
 }
 
@@ -16,7 +17,7 @@ export interface ParsedArgs {
  * `UsageError` for an unknown option or a missing value.
  */
 export function parseArgs(argv: readonly string[], spec: OptionSpec): ParsedArgs {
-  const options: Record<string, string | boolean | undefined> = {};
+  const options: Record<string, string | string[] | boolean | undefined> = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i] as string;
@@ -40,7 +41,10 @@ export function parseArgs(argv: readonly string[], spec: OptionSpec): ParsedArgs
     const value = eq > 0 ? raw.slice(eq + 1) : argv[++i];
     if (value === undefined || value === '' || (eq < 0 && value.startsWith('--')))
       throw new UsageError(`--${name} needs a value`);
-    options[name] = value;
+    if (kind === 'strings') {
+      const previous = options[name];
+      options[name] = [...(Array.isArray(previous) ? previous : []), value];
+    } else options[name] = value;
   }
   return { options, positionals };
 }

@@ -1,8 +1,12 @@
 /*
- * MCP over Streamable HTTP (Node only): one `McpServer` + `StreamableHTTPServerTransport` per session,
- * on a `node:http` server bound to a loopback address. Every request is checked first: a `Host` other
- * than the bound host:port or a non-loopback `Origin` is refused with 403 (DNS-rebinding and
- * cross-site protection), before any MCP processing.
+ * MCP over Streamable HTTP (Node only), both protocol eras on one endpoint. 2026-07-28 requests
+ * (`server/discover` and per-request envelopes) need no session: the SDK v2 handler
+ * (`createMcpHandler`) answers each with a fresh server instance, so replicas behind a load balancer
+ * can serve one client. 2025-11-25 clients (`initialize`) get one `McpServer` +
+ * `StreamableHTTPServerTransport` per session. Every request is checked first: a `Host` other than
+ * the bound host:port (or a configured `allowedHosts` entry) or a foreign `Origin` is refused with
+ * 403 (DNS-rebinding and cross-site protection), and with `authToken` a request without
+ * `Authorization: Bearer <token>` gets 401. The probes `/healthz` and `/readyz` skip these checks.
  *
  * Sessions are bounded: one idle (no request in progress) for `sessionIdleTimeoutMs` is closed, and
  * past `maxSessions` an `initialize` is answered 503 with `Retry-After`. Slow clients cannot hold
@@ -11,24 +15,50 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  createMcpHandler,
+  isInitializeRequest,
+  isLegacyRequest,
+  type McpServer,
+  type Transport,
+} from '@modelcontextprotocol/server';
 import { errorMessage } from '../../machines/error-message.js';
 import type { Bridge } from '../bridge/types.js';
 import { type Clock, systemClock } from '../clock.js';
-import { checkHostAndOrigin, hostHeadersFor, isLoopbackHost } from '../net/loopback.js';
 import { METRICS_PATH, PROMETHEUS_CONTENT_TYPE, prometheusText } from '../telemetry/prometheus.js';
+import {
+  allowedHostHeaders,
+  bearerMatches,
+  bracket,
+  hostAllowed,
+  isLoopbackHost,
+  originAllowed,
+} from './http-guard.js';
+import { answerProbe } from './probes.js';
 import { createMcpServer, MCP_SURFACE, type McpServerOptions } from './server.js';
+import { toWebRequest, writeWebResponse } from './web-exchange.js';
 
-export { isLoopbackHost };
-
+export { isLoopbackHost } from './http-guard.js';
 export const MCP_HTTP_PATH = '/mcp';
 const BODY_LIMIT = 4 * 1024 * 1024;
 
 export interface McpHttpOptions extends Omit<McpServerOptions, 'surface'> {
-  /** Loopback interface to bind. Default '127.0.0.1'. */
+  /**
+   * Interface to bind. Default '127.0.0.1'. A non-loopback address (e.g. '0.0.0.0') needs
+   * `authToken`.
+   */
   host?: string;
+  /**
+   * `Host` header values accepted besides the bound address (`name` or `name:port`; a bare name
+   * matches any port), e.g. the load balancer's address the clients use. Default none.
+   */
+  allowedHosts?: string[];
+  /**
+   * Bearer token every request must carry (`Authorization: Bearer <token>`), compared in constant
+   * time; required to bind a non-loopback address. `/healthz` and `/readyz` need none. Default none.
+   */
+  authToken?: string;
   /** Port; 0 = random. Default 8790. */
   port?: number;
   /** Origins allowed besides loopback ones (e.g. 'https://app.example'). Default none. */
@@ -69,10 +99,6 @@ export interface McpHttpServer {
   sessionStats(): { idleClosed: number; refused: number; activeRequests: number };
   /** Closes every session and the HTTP server. Idempotent. */
   close(): Promise<void>;
-}
-
-function bracket(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 function sendJsonRpcError(res: http.ServerResponse, status: number, message: string): void {
@@ -122,9 +148,11 @@ export async function startMcpHttpServer(
   options: McpHttpOptions = {},
 ): Promise<McpHttpServer> {
   const host = options.host ?? '127.0.0.1';
-  if (!isLoopbackHost(host)) {
+  const token = options.authToken;
+  if (token !== undefined && token.length === 0) throw new RangeError('MCP HTTP: authToken is empty');
+  if (!isLoopbackHost(host) && token === undefined) {
     throw new Error(
-      `MCP HTTP: refusing to bind ${host}: only loopback addresses (127.0.0.1, ::1, localhost)`,
+      `MCP HTTP: refusing to bind ${host} without a bearer token: loopback addresses (127.0.0.1, ::1, localhost) only, or give --auth-token-file (or MCP_LIFELINE_AUTH_TOKEN)`,
     );
   }
   const extraOrigins = options.allowedOrigins ?? [];
@@ -136,7 +164,7 @@ export async function startMcpHttpServer(
   const stats = { idleClosed: 0, refused: 0 };
   /** `initialize` calls in progress: they count against the cap before their session exists. */
   let opening = 0;
-  let allowedHosts: readonly string[] | 'any' = [];
+  let hostHeaders = new Set<string>();
 
   const closeSession = (id: string, session: Session) => {
     if (sessions.get(id) !== session) return;
@@ -163,13 +191,31 @@ export async function startMcpHttpServer(
     });
   };
 
+  // 2026-07-28 requests: one fresh server instance per request, no session.
+  const modern = createMcpHandler(() => createMcpServer(bridge, { ...options, surface: false }), {
+    legacy: 'reject',
+    maxRequestBodySize: BODY_LIMIT,
+  });
+  const stopWatchingTools = bridge.onToolsChanged(() => modern.notify.toolsChanged());
+
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const forbidden = checkHostAndOrigin(req.headers, { allowedHosts, allowedOrigins: extraOrigins });
-    if (forbidden) {
-      sendJsonRpcError(res, 403, `Forbidden: ${forbidden}`);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const authorized = token === undefined || bearerMatches(req.headers.authorization, token);
+    if (answerProbe(bridge, path, req, res, token === undefined ? isLoopbackHost(host) : authorized)) return;
+    if (!authorized) {
+      if (!res.headersSent) res.setHeader('www-authenticate', 'Bearer');
+      sendJsonRpcError(res, 401, 'Unauthorized: send Authorization: Bearer <token>');
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
+    if (!hostAllowed(req.headers.host, hostHeaders)) {
+      sendJsonRpcError(res, 403, `Forbidden: Host "${req.headers.host ?? ''}" is not this server`);
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !originAllowed(origin, extraOrigins)) {
+      sendJsonRpcError(res, 403, `Forbidden: Origin "${origin}" is not allowed`);
+      return;
+    }
     if (path === METRICS_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
       const text = prometheusText(bridge);
       res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' });
@@ -181,9 +227,10 @@ export async function startMcpHttpServer(
       return;
     }
     let body: unknown;
+    let text: string | undefined;
     if (req.method === 'POST') {
       try {
-        const text = await readBody(req);
+        text = await readBody(req);
         body = text ? JSON.parse(text) : undefined;
       } catch (error) {
         sendJsonRpcError(res, 400, `Bad request: ${errorMessage(error)}`);
@@ -200,6 +247,11 @@ export async function startMcpHttpServer(
       }
       busy(sessionId, session, res);
       await session.transport.handleRequest(req, res, body);
+      return;
+    }
+    const request = toWebRequest(req, res, text);
+    if (!(await isLegacyRequest(request, body, { maxRequestBodySize: BODY_LIMIT }))) {
+      await writeWebResponse(await modern.fetch(request, { parsedBody: body }), res);
       return;
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
@@ -231,7 +283,8 @@ export async function startMcpHttpServer(
           clock.clearTimeout(session.idleTimer);
         }
       };
-      await server.connect(transport);
+      // The SDK v1 session transport speaks the 2025 wire format the v2 server's legacy era answers.
+      await server.connect(transport as unknown as Transport);
       await transport.handleRequest(req, res, body);
     } finally {
       opening--;
@@ -262,7 +315,7 @@ export async function startMcpHttpServer(
       resolve((httpServer.address() as AddressInfo).port);
     });
   });
-  allowedHosts = hostHeadersFor(host, port);
+  hostHeaders = allowedHostHeaders(host, port, options.allowedHosts ?? []);
   const surface = options.surface ?? MCP_SURFACE;
   if (surface !== false) bridge.setSurface(surface, true);
 
@@ -279,6 +332,8 @@ export async function startMcpHttpServer(
     close() {
       closing ??= (async () => {
         if (surface !== false) bridge.setSurface(surface, false);
+        stopWatchingTools();
+        await modern.close().catch(() => {});
         const open = [...sessions.values()];
         sessions.clear();
         for (const session of open) clock.clearTimeout(session.idleTimer);

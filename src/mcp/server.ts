@@ -1,5 +1,7 @@
 /*
- * The MCP surface: an `McpServer` (official SDK) that lists and calls the bridge's tools.
+ * The MCP surface: an `McpServer` (official SDK v2, `@modelcontextprotocol/server`) that lists and
+ * calls the bridge's tools. The v2 server answers both protocol eras: 2025-11-25 clients (the
+ * `initialize` handshake) and 2026-07-28 clients (`server/discover`, per-request envelopes).
  *
  * The server answers `tools/list` and `tools/call` itself, from the bridge's tool registry, so the
  * listing follows the registry (tools registered later, tools a backend discovers) and every change
@@ -11,13 +13,7 @@
  *
  * Imports: the bridge's public types and the tools' result helpers; the SDK.
  */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import {
-  CallToolRequestSchema,
-  type CallToolResult,
-  ListToolsRequestSchema,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, McpServer, type Tool } from '@modelcontextprotocol/server';
 import type { Bridge, ToolDescriptor, ToolResult } from '../bridge/types.js';
 import { traceContextOf } from '../telemetry/tracing.js';
 import { isPassthrough } from '../tools/result.js';
@@ -76,11 +72,11 @@ export function createMcpServer(bridge: Bridge, options: McpServerOptions = {}):
     { capabilities: { tools: { listChanged: true } } },
   );
   const inner = server.server;
-  inner.setRequestHandler(ListToolsRequestSchema, () => ({ tools: bridge.listTools().map(toMcpTool) }));
-  inner.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
+  inner.setRequestHandler('tools/list', () => ({ tools: bridge.listTools().map(toMcpTool) }));
+  inner.setRequestHandler('tools/call', async (request, ctx) =>
     toCallToolResult(
       await bridge.callTool(request.params.name, request.params.arguments ?? {}, {
-        signal: extra.signal,
+        signal: ctx.mcpReq.signal,
         ...traceContextOf(request.params._meta), // W3C trace context → the tools/call span's parent
       }),
     ),
@@ -92,7 +88,7 @@ export function createMcpServer(bridge: Bridge, options: McpServerOptions = {}):
   server.connect = async (transport) => {
     await connect(transport);
     stopWatching ??= bridge.onToolsChanged(() => {
-      void inner.sendToolListChanged().catch(() => {});
+      void Promise.resolve(inner.sendToolListChanged()).catch(() => {});
     });
     if (surface !== false) bridge.setSurface(surface, true);
   };
