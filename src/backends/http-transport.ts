@@ -16,26 +16,7 @@ import {
   HttpTimeoutError,
   isTransientStatus,
 } from './http-errors.js';
-import type { HttpJsonRequestInit, HttpRequestInit } from './http-types.js';
-
-/** The subset of `fetch` the backend uses; inject one for tests or instrumentation. */
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
-
-/** A response whose body has been read completely. */
-export interface HttpResponse {
-  status: number;
-  statusText: string;
-  ok: boolean;
-  headers: Headers;
-  /** The whole body as text. */
-  text: string;
-  /** Parses `text`; throws `HttpInvalidJsonError` when it is not JSON. */
-  json<T = unknown>(): T;
-  /** Time of the successful attempt, from sending to the end of the body, in ms. */
-  latencyMs: number;
-  /** Attempts made, the successful one included. */
-  attempts: number;
-}
+import type { FetchLike, HttpJsonRequestInit, HttpRequestInit, HttpResponse } from './http-types.js';
 
 /** `Retry-After` (delay in seconds or an HTTP date) in ms from `nowMs`; undefined when absent or invalid. */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {

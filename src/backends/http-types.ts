@@ -6,8 +6,26 @@ import type { CircuitBreakerOptions } from '../reliability/breaker.js';
 import type { RetryInfo } from '../reliability/retry.js';
 import type { RetryBudget } from '../reliability/retry-budget.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
-import type { FetchLike, HttpResponse } from './http-transport.js';
 import type { Backend, HealthStatus } from './types.js';
+
+/** The subset of `fetch` the backend uses; inject one for tests or instrumentation. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+/** A response whose body has been read completely. */
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  ok: boolean;
+  headers: Headers;
+  /** The whole body as text. */
+  text: string;
+  /** Parses `text`; throws `HttpInvalidJsonError` when it is not JSON. */
+  json<T = unknown>(): T;
+  /** Time of the successful attempt, from sending to the end of the body, in ms. */
+  latencyMs: number;
+  /** Attempts made, the successful one included. */
+  attempts: number;
+}
 
 /** Where the backend logs. Messages and data never contain header values or query strings. */
 export interface HttpBackendLogger {

@@ -33,30 +33,32 @@ import {
   allowManyListeners,
   countsAsFailure,
   createExchange,
-  type FetchLike,
-  type HttpResponse,
   isTransient,
   jsonRequestInit,
   splitBaseUrl,
 } from './http-transport.js';
 import {
+  type FetchLike,
   type HttpBackend,
   type HttpBackendOptions,
   type HttpJsonRequestInit,
   type HttpRequestInit,
+  type HttpResponse,
   httpHealthStatus,
   shortMessage,
 } from './http-types.js';
 import type { BackendHealth } from './types.js';
 
-export { type FetchLike, type HttpResponse, parseRetryAfter } from './http-transport.js';
+export { parseRetryAfter } from './http-transport.js';
 export type {
+  FetchLike,
   HttpBackend,
   HttpBackendLogger,
   HttpBackendOptions,
   HttpBreakerOptions,
   HttpJsonRequestInit,
   HttpRequestInit,
+  HttpResponse,
   HttpRetryOptions,
 } from './http-types.js';
 
