@@ -101,7 +101,7 @@ export async function runBridgeSplit(): Promise<void> {
         ...(before
           ? [
               [
-                `before (${baseline?.label})`,
+                `${baseline?.label}`,
                 us(spread(d), 2),
                 us(spread(before), 2),
                 us(spread(differences(before, d)), 2),
