@@ -3,6 +3,8 @@
  * process (the current majors under npm aliases: they declare Node ≥ 22 and run on Node 20), ns per
  * awaited call and the ratio to a bare `await fn()`, OPEN fast-fail, heap per breaker, and heap growth
  * over a million calls. Every number printed is measured by this run. Alone: `npx tsx --expose-gc bench/breaker.ts`.
+ * `BASELINE=<checkout of an earlier commit>` adds that version's breaker (fast-fail and heap rows) to
+ * the same run.
  */
 import { pathToFileURL } from 'node:url';
 import {
@@ -27,6 +29,16 @@ import { runBreakerHeapBench } from './breaker-heap.js';
 import { formatTable, gc, heapUsed } from './table.js';
 
 const ROUNDS = 9;
+
+/** `createCircuitBreaker` of the checkout named by `BASELINE`, if any. */
+const baseline = process.env.BASELINE
+  ? (
+      (await import(pathToFileURL(`${process.env.BASELINE}/src/reliability/breaker.ts`).href)) as {
+        createCircuitBreaker: typeof createCircuitBreaker;
+      }
+    ).createCircuitBreaker
+  : undefined;
+const baselineLabel = process.env.BASELINE_LABEL ?? 'baseline';
 const OPS = 100_000;
 
 type Case = { name: string; run: () => Promise<unknown> };
@@ -75,6 +87,8 @@ async function throughput(): Promise<void> {
 
   const openOurs = createCircuitBreaker({ name: 'open', failureThreshold: 1 });
   await openOurs.execute(failing).catch(() => {});
+  const openBaseline = baseline?.({ name: 'open-baseline', failureThreshold: 1 });
+  await openBaseline?.execute(failing).catch(() => {});
   const openCockatiel = circuitBreaker(handleAll, {
     halfOpenAfter: 30_000,
     breaker: new ConsecutiveBreaker(1),
@@ -115,6 +129,14 @@ async function throughput(): Promise<void> {
     { name: 'mcp-lifeline retry(breaker.execute)', run: () => retry(() => oursForRetry.execute(value)) },
     { name: 'cockatiel wrap(retry, breaker)', run: () => cockatielRetryBreaker.execute(value) },
     { name: 'OPEN fast-fail: mcp-lifeline', run: () => swallow(openOurs.execute(value)) },
+    ...(openBaseline
+      ? [
+          {
+            name: `OPEN fast-fail: mcp-lifeline ${baselineLabel}`,
+            run: () => swallow(openBaseline.execute(value)),
+          },
+        ]
+      : []),
     { name: 'OPEN fast-fail: cockatiel 3', run: () => swallow(openCockatiel.execute(value)) },
     { name: 'OPEN fast-fail: cockatiel 4', run: () => swallow(openCockatiel4.execute(value)) },
     { name: 'OPEN fast-fail: opossum 9', run: () => swallow(openOpossum.fire()) },
@@ -131,6 +153,7 @@ async function throughput(): Promise<void> {
     ),
   );
   for (const b of [ours, oursForRetry, openOurs]) b.stop();
+  openBaseline?.stop();
   for (const o of [opossum, openOpossum, opossum10, openOpossum10]) o.shutdown();
 }
 
@@ -156,6 +179,17 @@ async function heapPerBreaker(): Promise<void> {
         (b) => (b as ReturnType<typeof createCircuitBreaker>).stop(),
       ),
     ],
+    ...(baseline
+      ? ([
+          [
+            `mcp-lifeline ${baselineLabel}`,
+            await measure(
+              () => baseline(),
+              (b) => (b as ReturnType<typeof createCircuitBreaker>).stop(),
+            ),
+          ],
+        ] as const)
+      : []),
     [
       'cockatiel 3',
       await measure(

@@ -2,7 +2,8 @@
  * Where a tool call's overhead goes, without any network: `send_llm_prompt` through the bridge against
  * an in-process `fetch` that answers at once, beside the same request made directly, then each piece
  * of the bridge path timed in isolation (minus a bare `await`), all in interleaved rounds.
- * Alone: `npx tsx bench/bridge-split.ts`.
+ * Alone: `npx tsx bench/bridge-split.ts`. `BASELINE=<checkout of an earlier commit>` adds that
+ * version's bridge to the head-to-head, in the same interleaved rounds (before/after in one run).
  */
 import { pathToFileURL } from 'node:url';
 import { createHttpBackend, type FetchLike } from '../src/backends/http.js';
@@ -30,6 +31,32 @@ const BASE = 'http://127.0.0.1:1/v1';
 const args = { prompt: 'hello lab', max_tokens: 16 };
 const value = async () => 1;
 
+/** The bridge of the checkout named by `BASELINE`, if any, on the same in-process fetch. */
+async function baselineBridge(): Promise<
+  { label: string; call: () => Promise<void>; stop: () => Promise<void> } | undefined
+> {
+  const dir = process.env.BASELINE;
+  if (!dir) return undefined;
+  const module = (await import(pathToFileURL(`${dir}/src/bridge/create-bridge.ts`).href)) as {
+    createBridge: typeof createBridge;
+  };
+  const bridge = module.createBridge({
+    fetch: fakeFetch,
+    logger: quiet,
+    surface: false,
+    backends: { lmStudio: { url: BASE } },
+  });
+  bridge.backend('lmStudio')?.start();
+  return {
+    label: process.env.BASELINE_LABEL ?? dir,
+    call: async () => {
+      const result = await bridge.callTool('send_llm_prompt', args);
+      if (!result.success) throw new Error(`baseline send_llm_prompt failed: ${result.error}`);
+    },
+    stop: () => bridge.stop(),
+  };
+}
+
 export async function runBridgeSplit(): Promise<void> {
   const bridge = createBridge({
     fetch: fakeFetch,
@@ -56,21 +83,36 @@ export async function runBridgeSplit(): Promise<void> {
     const result = await bridge.callTool('send_llm_prompt', args);
     if (!result.success) throw new Error(`send_llm_prompt failed: ${result.error}`);
   };
+  const baseline = await baselineBridge();
   const headToHead = await interleaved(
     [
       { name: 'direct', run: direct },
       { name: 'bridge', run: viaBridge },
+      ...(baseline ? [{ name: 'baseline bridge', run: baseline.call }] : []),
     ],
     { rounds: 15, ops: 5_000, warmup: 5_000 },
   );
-  const [d, b] = headToHead as [number[], number[]];
+  const [d, b, before] = headToHead as [number[], number[], number[] | undefined];
   console.log(
     formatTable(
       'send_llm_prompt in process (fetch answers at once): µs per call, median (p25–p75) of 15 interleaved rounds × 5,000 calls',
-      ['direct fetch + JSON', 'through the bridge', 'overhead (per-round difference)'],
-      [[us(spread(d), 2), us(spread(b), 2), us(spread(differences(b, d)), 2)]],
+      ['bridge', 'direct fetch + JSON', 'through the bridge', 'overhead (per-round difference)'],
+      [
+        ...(before
+          ? [
+              [
+                `${baseline?.label}`,
+                us(spread(d), 2),
+                us(spread(before), 2),
+                us(spread(differences(before, d)), 2),
+              ],
+            ]
+          : []),
+        ['this version', us(spread(d), 2), us(spread(b), 2), us(spread(differences(b, d)), 2)],
+      ],
     ),
   );
+  await baseline?.stop();
 
   const schema = sendLlmPromptInput();
   const budget = createRetryBudget();
@@ -93,7 +135,7 @@ export async function runBridgeSplit(): Promise<void> {
     { name: 'bare await fn() (subtracted from every row)', run: value },
     { name: 'validation: zod safeParse of the arguments', run: async () => schema.safeParse(args) },
     {
-      name: 'availability: assertAvailable (backend.status())',
+      name: 'availability: assertAvailable (state + canAdmit(), no status())',
       run: async () => assertAvailable(lm, Date.now()),
     },
     { name: 'budget: onCall()', run: async () => budget.onCall() },
@@ -110,11 +152,11 @@ export async function runBridgeSplit(): Promise<void> {
         backend.requestJson('/chat/completions', { json: { model: 'local' }, operation: 'sendLLMPrompt' }),
     },
     {
-      name: 'transport piece: new AbortController().signal (2 per request)',
+      name: 'transport piece: new AbortController().signal (now 1 per attempt, was 2 per request)',
       run: async () => new AbortController().signal,
     },
     {
-      name: 'transport piece: new Headers(init) + set (3 Headers per request)',
+      name: 'transport piece: new Headers(init) + set (was 3 per request, now none)',
       run: async () => {
         const headers = new Headers({ 'content-type': 'application/json' });
         headers.set('accept', 'application/json');
@@ -133,11 +175,11 @@ export async function runBridgeSplit(): Promise<void> {
       run: async () => clearTimeout(setTimeout(value, 30_000)),
     },
     {
-      name: 'transport piece: http machine send(CALL_SUCCEEDED)',
+      name: 'transport piece: http machine send(CALL_SUCCEEDED) (now only on a change)',
       run: async () => backend.actor.send({ type: 'CALL_SUCCEEDED', latencyMs: 1 }),
     },
     {
-      name: 'availability piece: new Date().toISOString() (2 per status())',
+      name: 'availability piece: new Date().toISOString() (2 per status(), no longer per call)',
       run: async () => new Date().toISOString(),
     },
     { name: 'direct fetch + JSON (the call itself)', run: direct },

@@ -19,10 +19,11 @@
  * - Totals, time in state and the transition history are bookkeeping kept here, stamped by the
  *   injected clock; they never decide anything.
  */
-import { type Actor, type AnyActorRef, createActor, type SnapshotFrom, setup, stopChild } from 'xstate';
+import { type Actor, createActor, type SnapshotFrom } from 'xstate';
 import { type BreakerMachine, type BreakerState, breakerMachine } from '../../machines/breaker.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
+import { abandoned, hostFor, stopActor } from './breaker-host.js';
 import type {
   BreakerCheckpoint,
   BreakerTransition,
@@ -32,7 +33,7 @@ import type {
   ExecuteOptions,
 } from './breaker-types.js';
 import { isThenable, neverAborted } from './call.js';
-import { BreakerStoppedError, BrokenCircuitError } from './errors.js';
+import { BreakerStoppedError, type BrokenCircuitError, refusalFor } from './errors.js';
 
 export type {
   BreakerCheckpoint,
@@ -53,35 +54,6 @@ const RESET = { type: 'RESET' } as const;
 
 const countsEveryError = () => true;
 
-/**
- * One idle root actor per clock, parent of every breaker actor on that clock: its children share one
- * XState actor system (scheduler, registry) instead of building one each (`npm run bench` prints the
- * heap per breaker). The system keeps started children until they stop, hence `abandoned`.
- */
-const hosts = new WeakMap<Clock, AnyActorRef>();
-const hostMachine = setup({
-  types: { events: {} as { type: 'RELEASE'; actor: AnyActorRef } },
-  actions: { releaseChild: stopChild(({ event }) => event.actor) },
-}).createMachine({ id: 'breakers', on: { RELEASE: { actions: 'releaseChild' } } });
-function hostFor(clock: Clock): AnyActorRef {
-  let host = hosts.get(clock);
-  if (!host) {
-    host = createActor(hostMachine, { clock }).start();
-    hosts.set(clock, host);
-  }
-  return host;
-}
-
-/** Stops the actor of a breaker that was garbage-collected without `stop()`. */
-const abandoned = new FinalizationRegistry<Actor<BreakerMachine>>(stopActor);
-
-function stopActor(actor: Actor<BreakerMachine>): void {
-  // A child actor is stopped by its parent.
-  const parent = actor._parent;
-  if (parent) parent.send({ type: 'RELEASE', actor });
-  else actor.stop();
-}
-
 /** Outcome of a call admitted in `period` (trial: admitted while HALF_OPEN). */
 type Outcome = 'success' | 'failure' | 'cancelled';
 
@@ -96,6 +68,8 @@ class Breaker implements CircuitBreaker {
   /** Bumped on every change of state value: outcomes of calls admitted in an earlier period are stale. */
   private period = 0;
   private stopped = false;
+  /** The refusal shared by the calls refused in one period (see `refuse`). */
+  private refusalCache: { period: number; reopensAt: number | null; error: BrokenCircuitError } | undefined;
   private readonly clock: Clock;
   private readonly isFailure: (error: unknown) => boolean;
   private readonly maxHoldOpenMs: number;
@@ -110,8 +84,10 @@ class Breaker implements CircuitBreaker {
   private readonly random: (() => number) | undefined;
   private enteredAt: number;
   private readonly timeInStateMs: Record<BreakerState, number> = { CLOSED: 0, OPEN: 0, HALF_OPEN: 0 };
-  private readonly history: BreakerTransition[] = [];
-  private readonly listeners = new Set<(transition: BreakerTransition) => void>();
+  /** The last transitions, oldest first; made on the first transition (most breakers never trip). */
+  private history: BreakerTransition[] | undefined;
+  /** Made on the first `onTransition`. */
+  private listeners: Set<(transition: BreakerTransition) => void> | undefined;
 
   constructor(options: CircuitBreakerOptions) {
     this.name = options.name ?? 'default';
@@ -209,9 +185,11 @@ class Breaker implements CircuitBreaker {
   }
 
   onTransition(listener: (transition: BreakerTransition) => void): () => void {
-    this.listeners.add(listener);
+    if (!this.listeners) this.listeners = new Set();
+    const listeners = this.listeners;
+    listeners.add(listener);
     return () => {
-      this.listeners.delete(listener);
+      listeners.delete(listener);
     };
   }
 
@@ -310,31 +288,30 @@ class Breaker implements CircuitBreaker {
       openCount: this.openCount,
       lastOpenDurationMs: this.lastOpenDurationMs,
       timeInStateMs,
-      transitions: this.history.slice(),
+      transitions: this.history?.slice() ?? [],
     };
   }
 
   stop(): void {
     this.stopped = true;
-    this.listeners.clear();
+    this.listeners?.clear();
     abandoned.unregister(this.actor);
     stopActor(this.actor);
   }
 
+  /**
+   * Counts a refusal and returns it: one error per refusal period (state period and OPEN deadline),
+   * its `retryAfterMs` read live from the deadline (see {@link refusalFor}).
+   */
   private refuse(): BrokenCircuitError {
     this.rejectedCalls++;
     const state = this.state;
-    const retryAfterMs = this.retryAfterMs();
-    // Refusals are made by the thousand during an outage and their stack would only show this method:
-    // skipping its capture makes a fast-fail several times cheaper.
-    const V8Error = Error as { stackTraceLimit?: number };
-    const stackTraceLimit = V8Error.stackTraceLimit;
-    V8Error.stackTraceLimit = 0;
-    try {
-      return new BrokenCircuitError(this.name, state, retryAfterMs);
-    } finally {
-      V8Error.stackTraceLimit = stackTraceLimit;
-    }
+    const reopensAt = state === 'OPEN' ? this.current.context.reopensAt : null;
+    const cached = this.refusalCache;
+    if (cached && cached.period === this.period && cached.reopensAt === reopensAt) return cached.error;
+    const error = refusalFor(this.name, state, reopensAt, this.clock);
+    this.refusalCache = { period: this.period, reopensAt, error };
+    return error;
   }
 
   private succeeded(period: number, trial: boolean): void {
@@ -399,8 +376,11 @@ class Breaker implements CircuitBreaker {
       if (from === 'CLOSED') this.tripsCount++;
     }
     const transition = { from, to, at, reason: snapshot.context.reason };
-    this.history.push(transition);
-    if (this.history.length > HISTORY_LIMIT) this.history.shift();
+    if (!this.history) this.history = [];
+    const history = this.history;
+    history.push(transition);
+    if (history.length > HISTORY_LIMIT) history.shift();
+    if (!this.listeners) return;
     for (const listener of this.listeners) {
       try {
         listener(transition);

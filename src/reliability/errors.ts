@@ -30,3 +30,37 @@ export class BreakerStoppedError extends Error {
     super(`Circuit breaker "${breaker}" is stopped`);
   }
 }
+
+/**
+ * A `BrokenCircuitError` for a whole refusal period, shared by every call refused in it: built once
+ * (without a stack: it would only show the breaker's own frames), its `retryAfterMs`, `message` and
+ * `stack` computed from `reopensAt` when read. Cheap fast-fail during an outage: no error built per
+ * refusal.
+ */
+export function refusalFor(
+  breaker: string,
+  state: BreakerState,
+  reopensAt: number | null,
+  clock: { now(): number },
+): BrokenCircuitError {
+  // V8 only: a refusal's stack would show this function alone; skipping its capture is cheaper.
+  const V8Error = Error as { stackTraceLimit?: number };
+  const stackTraceLimit = V8Error.stackTraceLimit;
+  V8Error.stackTraceLimit = 0;
+  let error: BrokenCircuitError;
+  try {
+    error = new BrokenCircuitError(breaker, state, 0);
+  } finally {
+    V8Error.stackTraceLimit = stackTraceLimit;
+  }
+  if (reopensAt === null) return error;
+  const retryAfterMs = () => Math.max(0, Math.ceil(reopensAt - clock.now()));
+  const message = () =>
+    `Circuit breaker "${breaker}" is OPEN; it admits a trial call in ${retryAfterMs()} ms`;
+  Object.defineProperties(error, {
+    retryAfterMs: { get: retryAfterMs, enumerable: true, configurable: true },
+    message: { get: message, configurable: true },
+    stack: { get: () => `${error.name}: ${message()}`, configurable: true },
+  });
+  return error;
+}

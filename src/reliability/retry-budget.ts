@@ -163,10 +163,18 @@ export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget
  * same budget but counts no calls, so one logical call is counted once however many loops it crosses.
  */
 export function nestedRetryBudget(budget: RetryBudget): RetryBudget {
-  return {
-    onCall() {},
-    tryAcquireRetry: () => budget.tryAcquireRetry(),
-    releaseRetry: () => budget.releaseRetry(),
-    snapshot: () => budget.snapshot(),
-  };
+  let view = nestedViews.get(budget);
+  if (!view) {
+    view = {
+      onCall() {},
+      tryAcquireRetry: () => budget.tryAcquireRetry(),
+      releaseRetry: () => budget.releaseRetry(),
+      snapshot: () => budget.snapshot(),
+    };
+    nestedViews.set(budget, view);
+  }
+  return view;
 }
+
+/** One nested view per budget: it holds no state of its own, so every loop can share it. */
+const nestedViews = new WeakMap<RetryBudget, RetryBudget>();

@@ -1,3 +1,4 @@
+import type { HttpBackend } from '../backends/http.js';
 import type { SocketBackend } from '../backends/socket.js';
 import type { Backend } from '../backends/types.js';
 import type { CircuitBreaker } from '../reliability/breaker.js';
@@ -31,8 +32,10 @@ export function assertAvailable(backend: Backend, _now?: number): void {
     if (socket.state === 'CONNECTING' && health.status === 'warn') return;
     throw new BackendUnavailableError(backend.name, socket.state, health.lastError);
   }
-  const health = backend.status();
-  if (health.state === 'STOPPED') throw new BackendUnavailableError(backend.name, health.state);
+  // An HTTP backend's availability is its `state`: no full status() (ISO dates) on every call.
+  const state = backend.kind === 'http' ? (backend as HttpBackend).state : backend.status().state;
+  if (state === 'STOPPED') throw new BackendUnavailableError(backend.name, state);
+  if (backend.breaker.canAdmit()) return;
   const refusal = backend.breaker.refusal();
   if (refusal) throw refusal;
 }

@@ -1,0 +1,224 @@
+/*
+ * The HTTP backend's transport: one attempt of a request (URL, headers, `fetch`, the whole body, a
+ * timeout on the injected clock), with no breaker, retry or machine. `createHttpBackend` wraps it.
+ *
+ * Cost on the hot path (`npm run bench` prints the split): one `AbortController` per attempt (the
+ * fetch's signal, aborted by the timeout, by `stop()` and by the caller), headers as one plain object
+ * (lower-case names, the backend's defaults merged in once), no abort listener on the backend's stop
+ * signal (the attempt's controller sits in a set that `stop()` aborts).
+ */
+import type { Clock } from '../clock.js';
+import {
+  HttpBackendStoppedError,
+  HttpInvalidJsonError,
+  HttpNetworkError,
+  HttpStatusError,
+  HttpTimeoutError,
+  isTransientStatus,
+} from './http-errors.js';
+import type { FetchLike, HttpJsonRequestInit, HttpRequestInit, HttpResponse } from './http-types.js';
+
+/** `Retry-After` (delay in seconds or an HTTP date) in ms from `nowMs`; undefined when absent or invalid. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil(at - nowMs));
+}
+
+/** Thrown inside an attempt aborted by its caller or by `stop()`; never reaches callers (retry rejects with the reason). */
+export class AttemptAbortedError extends Error {
+  override readonly name = 'AttemptAbortedError';
+}
+
+/** Header names in lower case, later entries winning: what `Headers` would send, as a plain object. */
+export function headerRecord(...inits: (HeadersInit | undefined)[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const init of inits) {
+    if (!init) continue;
+    if (Array.isArray(init) || init instanceof Headers) {
+      new Headers(init).forEach((value, key) => {
+        out[key] = value;
+      });
+    } else {
+      for (const key of Object.keys(init)) {
+        const value = (init as Record<string, string>)[key];
+        if (value !== undefined) out[key.toLowerCase()] = String(value);
+      }
+    }
+  }
+  return out;
+}
+
+export interface HttpTransportOptions {
+  /** The backend's name, for errors. */
+  name: string;
+  /** Base URL without credentials, query nor trailing slash. */
+  base: string;
+  /** The base URL's query string (`?key=…`), appended after every path. */
+  baseQuery: string;
+  /** Sent with every request; a request's own headers override them. */
+  headers: Record<string, string>;
+  fetch: FetchLike;
+  clock: Clock;
+  /** The backend's stop signal: attempts made under it are aborted through `inFlight` instead of a listener. */
+  stopSignal: AbortSignal;
+  /** Controllers of the attempts (and caller-linked requests) in flight, aborted by `stop()`. */
+  inFlight: Set<AbortController>;
+}
+
+/** One attempt: `(path, init, timeoutMs, outer, attempts) → HttpResponse`. */
+export type Exchange = (
+  path: string,
+  init: RequestInit,
+  timeoutMs: number,
+  outer: AbortSignal,
+  attempts: number,
+) => Promise<HttpResponse>;
+
+/**
+ * Makes the attempt function. An attempt sends the request and reads the whole body, under a timeout
+ * on the injected clock. Resolves with any answer < 400 and rejects with `HttpStatusError` for ≥ 400;
+ * network errors and timeouts become `HttpNetworkError` / `HttpTimeoutError`; an abort of `outer`,
+ * `AttemptAbortedError`.
+ */
+export function createExchange(options: HttpTransportOptions): Exchange {
+  const { name, base, baseQuery, clock, stopSignal, inFlight } = options;
+  const fetchImpl = options.fetch;
+  const defaultHeaders = headerRecord(options.headers);
+  const hasDefaultHeaders = Object.keys(defaultHeaders).length > 0;
+
+  const urlOf = (path: string) => {
+    const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
+    if (!baseQuery) return url;
+    return `${url}${url.includes('?') ? `&${baseQuery.slice(1)}` : baseQuery}`;
+  };
+  const headersOf = (extra: HeadersInit | undefined): Record<string, string> =>
+    extra ? headerRecord(defaultHeaders, extra) : hasDefaultHeaders ? { ...defaultHeaders } : {};
+
+  return async (path, init, timeoutMs, outer, attempts) => {
+    const method = (init.method ?? 'GET').toUpperCase();
+    if (outer.aborted) throw new AttemptAbortedError('aborted before the attempt');
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = clock.setTimeout(() => {
+      timedOut = true;
+      controller.abort(new HttpTimeoutError(name, method, path, timeoutMs));
+    }, timeoutMs);
+    // The backend's stop signal reaches the attempt through `inFlight`; a caller's, through a listener.
+    const onAbort = outer === stopSignal ? undefined : () => controller.abort(outer.reason);
+    if (onAbort) outer.addEventListener('abort', onAbort, { once: true });
+    inFlight.add(controller);
+    const startedAt = clock.now();
+    let during: 'request' | 'body' = 'request';
+    try {
+      const response = await fetchImpl(urlOf(path), {
+        ...init,
+        method,
+        headers: headersOf(init.headers),
+        signal: controller.signal,
+      });
+      during = 'body';
+      const text = await response.text();
+      if (timedOut) throw new HttpTimeoutError(name, method, path, timeoutMs);
+      const latencyMs = clock.now() - startedAt;
+      if (response.status >= 400) {
+        const retryAfterMs = isTransientStatus(response.status)
+          ? parseRetryAfter(response.headers.get('retry-after'), clock.now())
+          : undefined;
+        throw new HttpStatusError(
+          name,
+          method,
+          path,
+          response.status,
+          response.statusText,
+          retryAfterMs,
+          text.slice(0, 500),
+          latencyMs,
+        );
+      }
+      return {
+        status: response.status,
+        statusText: response.statusText,
+        ok: response.ok,
+        headers: response.headers,
+        text,
+        json<T>() {
+          try {
+            return JSON.parse(text) as T;
+          } catch {
+            throw new HttpInvalidJsonError(name, method, path, response.status);
+          }
+        },
+        latencyMs,
+        attempts,
+      };
+    } catch (error) {
+      if (error instanceof HttpStatusError || error instanceof HttpTimeoutError) throw error;
+      if (timedOut) throw new HttpTimeoutError(name, method, path, timeoutMs);
+      if (outer.aborted) throw new AttemptAbortedError('aborted during the attempt', { cause: error });
+      throw new HttpNetworkError(name, method, path, during, error);
+    } finally {
+      clock.clearTimeout(timer);
+      inFlight.delete(controller);
+      if (onAbort) outer.removeEventListener('abort', onAbort);
+    }
+  };
+}
+
+/** Node warns past 10 listeners on one signal; the backend's stop signal has one per request in flight. */
+export function allowManyListeners(signal: AbortSignal): void {
+  const events = (
+    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+  ).process?.getBuiltinModule?.('node:events') as
+    | { setMaxListeners?: (n: number, ...targets: EventTarget[]) => void }
+    | undefined;
+  events?.setMaxListeners?.(0, signal);
+}
+
+/** Retry's view: network errors, timeouts, 5xx and 429 are worth another attempt. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof HttpStatusError) return error.transient;
+  return error instanceof HttpTimeoutError || error instanceof HttpNetworkError;
+}
+
+/** Breaker's view: transient errors and anything unexpected are failures; caller's 4xx and aborts are not. */
+export function countsAsFailure(error: unknown): boolean {
+  if (error instanceof HttpStatusError) return error.transient;
+  return !(error instanceof AttemptAbortedError || error instanceof HttpBackendStoppedError);
+}
+
+/**
+ * Splits a base URL: userinfo (`http://user:pass@host`) becomes a Basic `Authorization` value
+ * (`fetch` refuses URLs with credentials, and its error would carry the password); a query string
+ * (`?key=…`) is kept apart, to follow every request's path.
+ */
+export function splitBaseUrl(baseUrl: string): { base: string; baseQuery: string; basicAuth?: string } {
+  const parsed = new URL(baseUrl);
+  const basicAuth =
+    parsed.username || parsed.password
+      ? `Basic ${btoa(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`)}`
+      : undefined;
+  const baseQuery = parsed.search;
+  parsed.username = '';
+  parsed.password = '';
+  parsed.search = '';
+  parsed.hash = '';
+  return { base: parsed.href.replace(/\/+$/, ''), baseQuery, ...(basicAuth ? { basicAuth } : {}) };
+}
+
+const ACCEPT_JSON = { accept: 'application/json' };
+const JSON_HEADERS = { accept: 'application/json', 'content-type': 'application/json' };
+
+/** A `requestJson` init as a `request` init: `json` as the body (POST unless a method is given), JSON headers unless given. */
+export function jsonRequestInit(init: HttpJsonRequestInit): HttpRequestInit {
+  const { json, ...rest } = init;
+  if (json === undefined) return { ...rest, headers: headerRecord(ACCEPT_JSON, rest.headers) };
+  return {
+    ...rest,
+    headers: headerRecord(JSON_HEADERS, rest.headers),
+    body: JSON.stringify(json),
+    method: rest.method ?? 'POST',
+  };
+}
