@@ -22,6 +22,7 @@ import type { Bridge } from '../src/bridge/types.js';
 import { createManualClock } from '../src/clock.js';
 import { mulberry32 } from '../src/lab/faults.js';
 import { createCircuitBreaker } from '../src/reliability/breaker.js';
+import type { BreakerRuleOptions } from '../src/reliability/breaker-rule-options.js';
 import { BrokenCircuitError } from '../src/reliability/errors.js';
 import { retry } from '../src/reliability/retry.js';
 import { createRetryBudget } from '../src/reliability/retry-budget.js';
@@ -63,6 +64,8 @@ export interface StormOptions {
   throttleK?: number;
   /** `parts*`: hold the breaker CLOSED (failureThreshold out of reach). Default false. */
   holdClosed?: boolean;
+  /** `parts*`: the breaker's trip rule. Default the consecutive rule. */
+  rule?: BreakerRuleOptions;
 }
 
 export interface StormResult {
@@ -169,6 +172,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       const breaker = createCircuitBreaker({
         name: `lmStudio${owner}`,
         ...(options.holdClosed ? { failureThreshold: 1e9 } : {}),
+        ...(options.rule ? { rule: options.rule } : {}),
         clock,
         resetJitter: 0.2,
         random: mulberry32(seed * 1000 + owner),

@@ -33,6 +33,10 @@ export interface BackendHealth {
    * keeps its degraded status, state and breaker until then.
    */
   recoveringUntil?: string | null;
+  /** Backends with adaptive throttling: whether it currently rejects requests locally. */
+  throttling?: boolean;
+  /** Backends with adaptive throttling: the probability that the next request is rejected locally. */
+  rejectProbability?: number;
 }
 
 export interface BridgeMachineInput {

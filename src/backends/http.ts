@@ -32,6 +32,7 @@ import { type RetryInfo, retry } from '../reliability/retry.js';
 import type { RetryBudget } from '../reliability/retry-budget.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
 import { checkNumber } from '../validate.js';
+import { type BackendThrottleConfig, createBackendThrottle } from './backend-throttle.js';
 import {
   HttpBackendStoppedError,
   HttpInvalidJsonError,
@@ -108,6 +109,11 @@ export interface HttpBackendOptions {
   breaker?: HttpBreakerOptions;
   /** Shown in `status()`; the bridge decides what a failing critical backend means. Default false. */
   critical?: boolean;
+  /**
+   * Client-side adaptive throttling (backend-throttle.ts): `{ k, windowMs, minimumRequests }`, or
+   * `false` to turn it off. On by default (k 2, one minute).
+   */
+  throttle?: BackendThrottleConfig;
   logger?: HttpBackendLogger;
   /** Receives inspection events of the http actor, the breaker and every retry actor. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -261,6 +267,8 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     isFailure: countsAsFailure,
     ...(inspect ? { inspect } : {}),
   });
+
+  const throttle = createBackendThrottle(name, options.throttle, { clock, random });
 
   const urlOf = (path: string) => {
     const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
@@ -463,15 +471,19 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
       signal?.removeEventListener('abort', onCallerAbort);
       inFlight.delete(controller);
     };
-    const attempt = (index: number, attemptSignal: AbortSignal) =>
-      breaker
+    const attempt = (index: number, attemptSignal: AbortSignal) => {
+      const throttled = throttle?.refusal(breaker.state === 'OPEN');
+      if (throttled) return Promise.reject(throttled);
+      return breaker
         .execute(
           async () => {
             try {
               const response = await exchange(path, fetchInit, attemptTimeoutMs, attemptSignal, index + 1);
+              throttle?.record(undefined);
               report({ latencyMs: response.latencyMs });
               return response;
             } catch (error) {
+              if (!(error instanceof AttemptAbortedError)) throttle?.record(error);
               if (error instanceof HttpStatusError && !error.transient)
                 report({ latencyMs: error.latencyMs });
               else if (countsAsFailure(error)) report({ error });
@@ -484,6 +496,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
           honourLongRetryAfter(error);
           throw error;
         });
+    };
     const result = retry(attempt, {
       operation: operation ?? defaultOperation,
       ...(retryOptions.maxRetries === undefined ? {} : { maxRetries: retryOptions.maxRetries }),
@@ -578,6 +591,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
         lastErrorAt: lastErrorAt === null ? null : new Date(lastErrorAt).toISOString(),
         latencyMs: context.latencyMs,
         critical,
+        ...throttle?.state(),
       };
     },
     probe,

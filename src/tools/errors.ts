@@ -16,6 +16,8 @@ export class ToolExecutionError extends Error {
 
 const BY_NAME: Record<string, ErrorCode> = {
   BrokenCircuitError: 'CIRCUIT_OPEN',
+  // Rejected locally by the backend's adaptive throttle: a fast fail like an open circuit.
+  ThrottledError: 'CIRCUIT_OPEN',
   QueueFullError: 'QUEUE_FULL',
   RequestTimeoutError: 'TIMEOUT',
   HttpTimeoutError: 'TIMEOUT',
@@ -58,7 +60,12 @@ export function cancelled(signal: AbortSignal): Failure {
 
 /** `{ success: false, error, error_code }` for an error thrown by a tool handler. */
 export function toolFailure(error: unknown): Failure {
-  return { success: false, error: messageOf(error), error_code: errorCodeOf(error) };
+  const failure: Failure = { success: false, error: messageOf(error), error_code: errorCodeOf(error) };
+  // A fast fail (open circuit, throttled) says when trying again makes sense.
+  const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  if (failure.error_code === 'CIRCUIT_OPEN' && typeof retryAfterMs === 'number')
+    failure.retry_after_ms = retryAfterMs;
+  return failure;
 }
 
 /** A dotted path (`region.width`, `include.0`); `(arguments)` for the arguments object itself. */

@@ -28,6 +28,8 @@ export type ToolResult =
       error: string;
       error_code: ErrorCode;
       field?: string;
+      /** `CIRCUIT_OPEN` (open breaker or throttled backend): ms after which a call may be admitted. */
+      retry_after_ms?: number;
       /** A discovered tool's own result (`isError: true`), given unchanged to MCP clients. */
       passthrough?: RemoteCallResult;
     };
