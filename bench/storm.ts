@@ -5,9 +5,9 @@
  * tables are printed by bench/storm-report.ts. Strategies:
  *
  * - ours: the bridge's LLM path with its defaults (`createBridge` → `send_llm_prompt` → tool-level
- *   retry → HTTP backend retry through its breaker, one retry budget for the backend), the backend's
- *   `fetch` simulated. "ours, breaker held CLOSED" is the same with `failureThreshold` out of reach, to
- *   show what the budget alone bounds.
+ *   retry → HTTP backend retry through its breaker and adaptive throttle, one retry budget for the
+ *   backend), the backend's `fetch` simulated. "ours, breaker held CLOSED" is the same with
+ *   `failureThreshold` out of reach and the throttle off, to show what the budget alone bounds.
  * - parts / parts-throttle: see {@link StormStrategy}.
  * - naive: `retry()` with 3 retries, no breaker, no budget.
  * - cockatiel: `wrap(retry(handleAll, { maxAttempts: 3 }), circuitBreaker(handleAll, { halfOpenAfter:
@@ -155,7 +155,11 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
         logger: silent,
         surface: false,
         backends: {
-          lmStudio: strategy === 'ours-closed' ? { options: { breaker: { failureThreshold: 1e9 } } } : {},
+          // Held CLOSED and unthrottled: what the retry budget alone bounds.
+          lmStudio:
+            strategy === 'ours-closed'
+              ? { options: { breaker: { failureThreshold: 1e9 } }, throttle: false }
+              : {},
         },
       });
       bridge.backend('lmStudio')?.subscribe(() => {
