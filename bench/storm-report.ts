@@ -20,7 +20,13 @@ interface Row {
   strategy: StormStrategy;
   throttleK?: number;
   holdClosed?: boolean;
+  rule?: StormOptions['rule'];
 }
+
+/** The failure-rate rule the bench compares: 50 % of the last 20 calls, 10 calls at least. */
+const FAILURE_RATE = { kind: 'failureRate', failureRateThreshold: 0.5, minimumCalls: 10 } as const;
+/** The same over the last 10 s. */
+const FAILURE_RATE_TIME = { ...FAILURE_RATE, window: { kind: 'time', ms: 10_000 } } as const;
 
 const ROWS: Row[] = [
   { label: 'naive retry (3 retries, no breaker, no budget)', strategy: 'naive' },
@@ -38,10 +44,24 @@ const ROWS: Row[] = [
     throttleK: 1.1,
     holdClosed: true,
   },
+  {
+    label: 'ours: failure-rate breaker 50 % of last 20 calls + budget',
+    strategy: 'parts',
+    rule: FAILURE_RATE,
+  },
+  {
+    label: 'ours: failure-rate breaker 50 % of last 10 s + budget',
+    strategy: 'parts',
+    rule: FAILURE_RATE_TIME,
+  },
+  {
+    label: 'ours: failure-rate breaker (count) + throttle k = 2',
+    strategy: 'parts-throttle',
+    throttleK: 2,
+    rule: FAILURE_RATE,
+  },
   { label: 'cockatiel 3 wrap(retry 3, consecutive breaker 5)', strategy: 'cockatiel' },
 ];
-/** The failure-rate breaker is being added to the breaker machine by another helper. */
-const PENDING = 'ours + failure-rate breaker (not in the breaker machine yet)';
 
 const ratio = (a: number, b: number) => (b === 0 ? '–' : `${(a / b).toFixed(3)}×`);
 const perSecond = (n: number, ms: number) => (n / (ms / 1000)).toFixed(0);
@@ -52,6 +72,7 @@ const run = (row: Row, scenario: Partial<StormOptions>): Promise<StormResult> =>
     seconds: SECONDS,
     ...(row.throttleK === undefined ? {} : { throttleK: row.throttleK }),
     ...(row.holdClosed ? { holdClosed: true } : {}),
+    ...(row.rule ? { rule: row.rule } : {}),
     ...scenario,
   });
 
@@ -84,7 +105,6 @@ async function scenarioA(): Promise<void> {
   for (const row of ROWS) rows.push([row.label, ...commonCells(await run(row, { failureRate: 0.5 }))]);
   const bridge = await run({ label: '', strategy: 'ours-closed' }, { failureRate: 0.5 });
   rows.push(['bridge LLM path, breaker held CLOSED (budget alone)', ...commonCells(bridge)]);
-  rows.push([PENDING, ...COMMON.map(() => '–')]);
   console.log(
     formatTable(
       `A: backend failing 50 % at random — 100 callers × 10 calls/s × ${SECONDS} s (simulated)`,
@@ -120,7 +140,6 @@ async function scenarioB(): Promise<void> {
       String(r.opens),
     ]);
   }
-  rows.push([PENDING, ...Array.from({ length: 11 }, () => '–')]);
   console.log(
     formatTable(
       `B: overloaded backend — capacity ${CAPACITY} calls/s, demand 1 000 calls/s, calls beyond capacity fail; load received ÷ capacity per simulated second`,
@@ -154,7 +173,6 @@ async function scenarioC(): Promise<void> {
       String(r.opens),
     ]);
   }
-  rows.push([PENDING, ...Array.from({ length: 6 }, () => '–')]);
   console.log(
     formatTable(
       `C: dead backend — one client (100 callers × 10 calls/s × ${SECONDS} s)`,

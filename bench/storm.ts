@@ -5,9 +5,9 @@
  * tables are printed by bench/storm-report.ts. Strategies:
  *
  * - ours: the bridge's LLM path with its defaults (`createBridge` → `send_llm_prompt` → tool-level
- *   retry → HTTP backend retry through its breaker, one retry budget for the backend), the backend's
- *   `fetch` simulated. "ours, breaker held CLOSED" is the same with `failureThreshold` out of reach, to
- *   show what the budget alone bounds.
+ *   retry → HTTP backend retry through its breaker and adaptive throttle, one retry budget for the
+ *   backend), the backend's `fetch` simulated. "ours, breaker held CLOSED" is the same with
+ *   `failureThreshold` out of reach and the throttle off, to show what the budget alone bounds.
  * - parts / parts-throttle: see {@link StormStrategy}.
  * - naive: `retry()` with 3 retries, no breaker, no budget.
  * - cockatiel: `wrap(retry(handleAll, { maxAttempts: 3 }), circuitBreaker(handleAll, { halfOpenAfter:
@@ -22,6 +22,7 @@ import type { Bridge } from '../src/bridge/types.js';
 import { createManualClock } from '../src/clock.js';
 import { mulberry32 } from '../src/lab/faults.js';
 import { createCircuitBreaker } from '../src/reliability/breaker.js';
+import type { BreakerRuleOptions } from '../src/reliability/breaker-rule-options.js';
 import { BrokenCircuitError } from '../src/reliability/errors.js';
 import { retry } from '../src/reliability/retry.js';
 import { createRetryBudget } from '../src/reliability/retry-budget.js';
@@ -63,6 +64,8 @@ export interface StormOptions {
   throttleK?: number;
   /** `parts*`: hold the breaker CLOSED (failureThreshold out of reach). Default false. */
   holdClosed?: boolean;
+  /** `parts*`: the breaker's trip rule. Default the consecutive rule. */
+  rule?: BreakerRuleOptions;
 }
 
 export interface StormResult {
@@ -152,7 +155,11 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
         logger: silent,
         surface: false,
         backends: {
-          lmStudio: strategy === 'ours-closed' ? { options: { breaker: { failureThreshold: 1e9 } } } : {},
+          // Held CLOSED and unthrottled: what the retry budget alone bounds.
+          lmStudio:
+            strategy === 'ours-closed'
+              ? { options: { breaker: { failureThreshold: 1e9 } }, throttle: false }
+              : {},
         },
       });
       bridge.backend('lmStudio')?.subscribe(() => {
@@ -169,6 +176,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       const breaker = createCircuitBreaker({
         name: `lmStudio${owner}`,
         ...(options.holdClosed ? { failureThreshold: 1e9 } : {}),
+        ...(options.rule ? { rule: options.rule } : {}),
         clock,
         resetJitter: 0.2,
         random: mulberry32(seed * 1000 + owner),

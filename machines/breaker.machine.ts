@@ -1,4 +1,7 @@
 import { assign, setup } from 'xstate';
+import { type BreakerRule, failureRateTrips, recordOutcome, type WindowBucket } from './breaker-rule.js';
+
+export type { BreakerRule, WindowBucket };
 
 /** The breaker's states; these exact strings are the machine's state values. */
 export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
@@ -27,6 +30,8 @@ export interface BreakerMachineInput {
   resetJitter?: number;
   /** Resume from a saved state instead of CLOSED (see {@link BreakerResumePoint}). */
   resume?: BreakerResumePoint;
+  /** When CLOSED trips (see {@link BreakerRule}). Default `{ kind: 'consecutive' }` (`failureThreshold`). */
+  rule?: BreakerRule;
 }
 
 export interface BreakerContext {
@@ -50,11 +55,18 @@ export interface BreakerContext {
   reason: string;
   /** Where to resume; read once on start, then null. */
   resume: BreakerResumePoint | null;
+  /** The trip rule: consecutive failures, or the failure rate over {@link BreakerContext.window}. */
+  rule: BreakerRule;
+  /** Failure-rate rule: the outcomes of the calls in the sliding window (bounded); [] otherwise. */
+  window: WindowBucket[];
 }
 
 export type BreakerEvent =
-  /** A call admitted while CLOSED succeeded (or failed with an error that is not a failure). */
-  | { type: 'SUCCESS' }
+  /**
+   * A call admitted while CLOSED succeeded (or failed with an error that is not a failure), at clock
+   * time `at` (read by a time window only).
+   */
+  | { type: 'SUCCESS'; at?: number }
   /**
    * A call admitted while CLOSED failed at clock time `at`; `draw` in [0, 1) spreads the OPEN period
    * if this trips.
@@ -93,6 +105,8 @@ export function breakerContext(input: BreakerMachineInput): BreakerContext {
     trialSuccesses: 0,
     reason: 'created',
     resume: input.resume ?? null,
+    rule: input.rule ?? { kind: 'consecutive' },
+    window: [],
   };
 }
 
@@ -115,8 +129,9 @@ export const BREAKER_RESET_TIMEOUT_EVENT = 'xstate.after.resetTimeout.breaker.OP
 const atOf = (event: BreakerEvent): number => ('at' in event ? (event.at ?? 0) : 0);
 
 /**
- * The circuit breaker as pure data. CLOSED counts consecutive failures and trips to OPEN at the
- * threshold; OPEN moves to HALF_OPEN by its own timer (`resetTimeout`), with no call needed;
+ * The circuit breaker as pure data. CLOSED counts consecutive failures and trips to OPEN by its rule
+ * (`failureThreshold` in a row, or, with the failure-rate rule, the failure rate over a sliding window
+ * of recent outcomes kept in context: see breaker-rule.ts); OPEN moves to HALF_OPEN by its own timer (`resetTimeout`), with no call needed;
  * HALF_OPEN admits a bounded number of trial calls, closes after enough successes and reopens on
  * the first failure; a cancelled trial only frees its slot. HOLD_OPEN opens it for a given time.
  * `RESET` returns to CLOSED from anywhere. It starts CLOSED, or, given a `resume` input, moves at once
@@ -130,7 +145,18 @@ export const breakerMachine = setup({
   },
   guards: {
     hasFailures: ({ context }) => context.consecutiveFailures > 0,
-    reachesFailureThreshold: ({ context }) => context.consecutiveFailures + 1 >= context.failureThreshold,
+    reachesFailureThreshold: ({ context }) =>
+      context.rule.kind === 'consecutive' && context.consecutiveFailures + 1 >= context.failureThreshold,
+    /** Failure-rate rule: the window, this failure included, holds enough calls and enough failures. */
+    reachesFailureRate: ({ context, event }) =>
+      context.rule.kind === 'failureRate' &&
+      failureRateTrips(
+        context.rule,
+        recordOutcome(context.window, context.rule.window, true, atOf(event)),
+        atOf(event),
+      ),
+    /** Failure-rate rule: every outcome of a CLOSED call enters the window. */
+    recordsOutcomes: ({ context }) => context.rule.kind === 'failureRate',
     hasTrialCapacity: ({ context }) => context.trialsInFlight < context.halfOpenMaxCalls,
     hasTrialInFlight: ({ context }) => context.trialsInFlight > 0,
     closesAfterThisTrial: ({ context }) =>
@@ -147,6 +173,20 @@ export const breakerMachine = setup({
   actions: {
     countFailure: assign({ consecutiveFailures: ({ context }) => context.consecutiveFailures + 1 }),
     clearFailures: assign({ consecutiveFailures: 0 }),
+    recordSuccess: assign(({ context, event }) => ({
+      consecutiveFailures: 0,
+      window:
+        context.rule.kind === 'failureRate'
+          ? recordOutcome(context.window, context.rule.window, false, atOf(event))
+          : context.window,
+    })),
+    recordFailure: assign({
+      window: ({ context, event }) =>
+        context.rule.kind === 'failureRate'
+          ? recordOutcome(context.window, context.rule.window, true, atOf(event))
+          : context.window,
+    }),
+    clearWindow: assign({ window: [] }),
     startTrial: assign({ trialsInFlight: ({ context }) => context.trialsInFlight + 1 }),
     countTrialSuccess: assign({
       trialsInFlight: ({ context }) => context.trialsInFlight - 1,
@@ -197,7 +237,7 @@ export const breakerMachine = setup({
   },
   states: {
     CLOSED: {
-      entry: 'clearDeadline',
+      entry: ['clearDeadline', 'clearWindow'],
       // A resume point is read once, on start (the action clears it): the breaker resumes where it was.
       always: [
         { guard: 'resumesOpen', target: 'OPEN', actions: 'resume' },
@@ -205,7 +245,10 @@ export const breakerMachine = setup({
         { guard: 'hasResumePoint', actions: 'resume' },
       ],
       on: {
-        SUCCESS: { guard: 'hasFailures', actions: 'clearFailures' },
+        SUCCESS: [
+          { guard: 'recordsOutcomes', actions: 'recordSuccess' },
+          { guard: 'hasFailures', actions: 'clearFailures' },
+        ],
         FAILURE: [
           {
             guard: 'reachesFailureThreshold',
@@ -216,6 +259,16 @@ export const breakerMachine = setup({
               { type: 'recordReason', params: { reason: 'failure threshold reached' } },
             ],
           },
+          {
+            guard: 'reachesFailureRate',
+            target: 'OPEN',
+            actions: [
+              'countFailure',
+              'planReset',
+              { type: 'recordReason', params: { reason: 'failure rate threshold reached' } },
+            ],
+          },
+          { guard: 'recordsOutcomes', actions: ['countFailure', 'recordFailure'] },
           { actions: 'countFailure' },
         ],
         HOLD_OPEN: {

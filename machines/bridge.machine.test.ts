@@ -37,7 +37,10 @@ const input: BridgeMachineInput = {
   linked: ['a'],
   healthCheckIntervalMs: 1_000,
   healthCheckJitter: 0.1,
+  // Longer than any replayed path's time, so the model's explicit HEALTH_SETTLED is the only one.
+  healthSettleMs: 60_000,
 };
+const failed = line({ status: 'fail', state: 'RECONNECTING', lastError: 'boom' });
 const connected = line({ status: 'pass', state: 'CONNECTED' });
 const connectedSlower = line({ status: 'pass', state: 'CONNECTED', latencyMs: 12 });
 const AFTER_CHECK = 'xstate.after.healthCheck.bridge.running.waiting';
@@ -49,6 +52,14 @@ const AT = '2026-01-01T00:00:00.000Z';
 
 function possibleEvents(snapshot: Snapshot): AnyEventObject[] {
   if (snapshot.status === 'done') return [];
+  // Once the backend failed (only from idle, below), explore the settle transitions alone.
+  if (snapshot.context.backends.a?.lastError !== null)
+    return [
+      { type: 'BACKEND_CHANGED', name: 'a', health: connected },
+      { type: 'BACKEND_CHANGED', name: 'a', health: connectedSlower },
+      { type: 'BACKEND_CHANGED', name: 'a', health: failed },
+      { type: 'HEALTH_SETTLED', name: 'a' },
+    ];
   const events: AnyEventObject[] = [
     { type: 'BACKEND_CHANGED', name: 'a', health: connected },
     { type: 'BACKEND_CHANGED', name: 'a', health: connectedSlower },
@@ -58,6 +69,12 @@ function possibleEvents(snapshot: Snapshot): AnyEventObject[] {
     { type: 'BACKEND_REMOVED', name: 'a' },
   ];
   const value = snapshot.value;
+  // The settle transitions are the root's, the same in every state: explored from idle only.
+  if (value === 'idle')
+    events.push(
+      { type: 'BACKEND_CHANGED', name: 'a', health: failed },
+      { type: 'HEALTH_SETTLED', name: 'a' },
+    );
   if (value === 'idle') events.push({ type: 'START', draw: 0.75 }, { type: 'STOP' });
   if (value === 'stopping')
     events.push({ type: STOP_DONE, output: undefined }, { type: STOP_ERROR, error: new Error('x') });
@@ -86,6 +103,7 @@ test('every transition of the bridge machine is replayed against an actor', asyn
     stopWhen: (snapshot) => (snapshot as Snapshot).context.revision >= 3,
   });
   expect(paths.length).toBeGreaterThan(10);
+  console.log(`bridge: ${paths.length} paths`);
 
   for (const path of paths) {
     const clock = createManualClock();
@@ -123,9 +141,10 @@ test('every transition of the bridge machine is replayed against an actor', asyn
       const actual = actor.getSnapshot();
       expect(actual.value, `after ${event.type}`).toEqual(expected.value);
       expect(actual.context, `after ${event.type}`).toEqual(expected.context);
-      // The health-check timer runs exactly while waiting.
+      // The health-check timer runs exactly while waiting; one settle timer per pending recovery.
       const waiting = typeof actual.value === 'object' && actual.value.running === 'waiting';
-      expect(clock.pendingTimers()).toBe(waiting ? 1 : 0);
+      const settling = actual.status === 'active' ? Object.keys(actual.context.recovering).length : 0;
+      expect(clock.pendingTimers()).toBe((waiting ? 1 : 0) + settling);
       previous = actual;
     }
     actor.stop();
@@ -223,4 +242,48 @@ test('machines/ imports nothing but xstate (the published ./machines entry needs
     for (const specifier of specifiers)
       expect(specifier === 'xstate' || specifier.startsWith('./'), `${file} imports ${specifier}`).toBe(true);
   }
+});
+
+test('health fails fast and recovers slowly: a backend flapping every 200 ms for 60 s', async () => {
+  const flap = async (healthSettleMs: number) => {
+    const clock = createManualClock();
+    const actor = createActor(bridgeMachine, { input: { ...input, healthSettleMs }, clock });
+    actor.start();
+    actor.send({ type: 'BACKEND_CHANGED', name: 'a', health: connected, at: 0 });
+    const start = actor.getSnapshot().context.revision;
+    for (let t = 0; t < 60_000; t += 200) {
+      const up = (t / 200) % 2 === 1;
+      actor.send({ type: 'BACKEND_CHANGED', name: 'a', health: up ? connected : failed, at: clock.now() });
+      await clock.advance(200);
+    }
+    const changes = actor.getSnapshot().context.revision - start;
+    const last = actor.getSnapshot().context.backends.a;
+    actor.stop();
+    return { changes, last };
+  };
+  // With no settle time (today's behaviour) every flap is a health change: 300 of them.
+  expect((await flap(0)).changes).toBeGreaterThanOrEqual(299);
+  // With 2 s: the first failure, then the line stays degraded (at most one change per settle window).
+  const settled = await flap(2_000);
+  expect(settled.changes).toBeLessThanOrEqual(60_000 / 2_000);
+  expect(settled.changes).toBe(1);
+
+  // It recovers once it stays healthy for the settle time, and shows the pending recovery meanwhile.
+  const clock = createManualClock();
+  const actor = createActor(bridgeMachine, { input: { ...input, healthSettleMs: 2_000 }, clock });
+  actor.start();
+  actor.send({ type: 'BACKEND_CHANGED', name: 'a', health: failed, at: 0 });
+  actor.send({ type: 'BACKEND_CHANGED', name: 'a', health: connected, at: 0 });
+  expect(actor.getSnapshot().context.backends.a).toMatchObject({
+    status: 'fail',
+    recoveringUntil: new Date(2_000).toISOString(),
+  });
+  actor.send({ type: 'BACKEND_CHANGED', name: 'a', health: connectedSlower, at: 500 });
+  await clock.advance(1_999);
+  expect(actor.getSnapshot().context.backends.a?.status).toBe('fail');
+  await clock.advance(1);
+  expect(actor.getSnapshot().context.backends.a).toMatchObject({ status: 'pass', latencyMs: 12 });
+  expect(actor.getSnapshot().context.backends.a?.recoveringUntil).toBeUndefined();
+  expect(actor.getSnapshot().context.recovering).toEqual({});
+  actor.stop();
 });

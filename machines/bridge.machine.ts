@@ -4,6 +4,7 @@
  * here, structurally, so that the published `./machines` entry needs nothing from `src/`).
  */
 import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
+import { isRecoveryStart, settleId, withRecovery } from './health-settle.js';
 
 /** Name of the pseudo-backend that stands for the bridge's own tool surface (WebMCP page / MCP server). */
 export const SURFACE_BACKEND = 'webmcp';
@@ -26,6 +27,16 @@ export interface BackendHealth {
   lastErrorAt?: string | null;
   latencyMs: number | null;
   critical: boolean;
+  /**
+   * Set while the backend reports healthy again after a failure but has not stayed healthy for the
+   * settle time yet: the ISO time at which its line turns `pass` if nothing fails before. The line
+   * keeps its degraded status, state and breaker until then.
+   */
+  recoveringUntil?: string | null;
+  /** Backends with adaptive throttling: whether it currently rejects requests locally. */
+  throttling?: boolean;
+  /** Backends with adaptive throttling: the probability that the next request is rejected locally. */
+  rejectProbability?: number;
 }
 
 export interface BridgeMachineInput {
@@ -37,9 +48,15 @@ export interface BridgeMachineInput {
   healthCheckIntervalMs: number;
   /** Relative spread of that time, in [0, 1): each wait lasts `interval · (1 + jitter · (2·draw − 1))`. */
   healthCheckJitter: number;
+  /** How long a backend must stay healthy after a failure before its line turns `pass`. Default 2 000. */
+  healthSettleMs?: number;
 }
 
-export interface BridgeContext extends BridgeMachineInput {
+export interface BridgeContext extends Omit<BridgeMachineInput, 'healthSettleMs'> {
+  /** How long a backend must stay healthy after a failure before its line turns `pass`. */
+  healthSettleMs: number;
+  /** Backends with a pending recovery: their latest healthy line, reported once it settles. */
+  recovering: Record<string, BackendHealth>;
   /** In [0, 1): drawn outside the machine (with START and with each check's output), spreads the next wait. */
   nextDraw: number;
   /** Which surfaces (WebMCP registration, MCP server…) are up, by name. */
@@ -60,8 +77,13 @@ export type BridgeEvent =
   | { type: 'STOP' }
   /** Runs a health check now instead of waiting (ignored while one runs). */
   | { type: 'CHECK_NOW' }
-  /** A backend's health as its link saw it change (sent by the `backend:<name>` children). */
-  | { type: 'BACKEND_CHANGED'; name: string; health: BackendHealth }
+  /**
+   * A backend's health as its link saw it change (sent by the `backend:<name>` children), at clock
+   * time `at` (ms).
+   */
+  | { type: 'BACKEND_CHANGED'; name: string; health: BackendHealth; at?: number }
+  /** Backend `name` stayed healthy for `healthSettleMs` (raised by the machine itself, delayed). */
+  | { type: 'HEALTH_SETTLED'; name: string }
   /** A tool surface registered / started serving (`up`) or stopped; `at` is the ISO time. */
   | { type: 'SURFACE_CHANGED'; surface: string; up: boolean; at: string }
   /** A backend joined (hot reload): its line is added and a `backend:<name>` link spawned. Ignored for a known name. */
@@ -125,6 +147,11 @@ export function withLine(
  * - Hot reload: `BACKEND_ADDED` adds a line and spawns its link (child id `backend:<name>`, no
  *   systemId); `BACKEND_REMOVED` stops the link
  *   and drops the line (both bump `revision`). A changed backend is removed, then added again.
+ * - Health fails fast and recovers slowly: a failing line is reported at once, but a backend that
+ *   failed and reports healthy again keeps its degraded line (with `recoveringUntil`) until it stays
+ *   healthy for `healthSettleMs` — a delayed `HEALTH_SETTLED` (named delay `healthSettle`, one
+ *   cancellable timer per backend). Failing again before cancels it: a flapping backend stays
+ *   degraded instead of changing health at every flap.
  * - The lifecycle: `running.waiting` waits `healthCheck` (jittered by a draw made outside the
  *   machine), then `running.checking` invokes `probeBackends` and waits again. `STOP` leads through
  *   `stopping` (the `stopBackends` actor) to the final `stopped`.
@@ -176,6 +203,34 @@ export const bridgeMachine = setup({
     recordBackend: assign(({ context, event }) =>
       event.type === 'BACKEND_CHANGED' ? withLine(context, event.name, event.health) : {},
     ),
+    /** A failed backend reports healthy: its line stays degraded until `HEALTH_SETTLED`. */
+    startRecovery: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'BACKEND_CHANGED') return;
+      enqueue.assign(withRecovery(context, event.name, event.health, event.at ?? 0));
+      enqueue.raise(
+        { type: 'HEALTH_SETTLED', name: event.name },
+        { id: settleId(event.name), delay: 'healthSettle' },
+      );
+    }),
+    /** Still healthy while recovering: keep the latest healthy line for when it settles. */
+    updateRecovery: assign(({ context, event }) =>
+      event.type === 'BACKEND_CHANGED'
+        ? { recovering: { ...context.recovering, [event.name]: event.health } }
+        : {},
+    ),
+    /** Failed again while recovering, or settled: no recovery pending any more for this backend. */
+    endRecovery: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'BACKEND_CHANGED' && event.type !== 'HEALTH_SETTLED') return;
+      enqueue.cancel(settleId(event.name));
+      const { [event.name]: _ended, ...recovering } = context.recovering;
+      enqueue.assign({ recovering });
+    }),
+    /** The backend stayed healthy for the settle time: its latest healthy line is reported. */
+    completeRecovery: assign(({ context, event }) => {
+      if (event.type !== 'HEALTH_SETTLED') return {};
+      const healthy = context.recovering[event.name];
+      return healthy ? withLine(context, event.name, healthy) : {};
+    }),
     recordSurface: assign(({ context, event }) => {
       if (event.type !== 'SURFACE_CHANGED') return {};
       const surfaces = { ...context.surfaces, [event.surface]: event.up };
@@ -201,8 +256,21 @@ export const bridgeMachine = setup({
     isLinkedBackend: ({ context, event }) =>
       (event.type === 'BACKEND_REMOVED' || event.type === 'BACKEND_CHANGED') &&
       context.linked.includes(event.name),
+    /** A backend that failed reports healthy (and no recovery is pending): hold its line, start the timer. */
+    startsRecovery: ({ context, event }) =>
+      event.type === 'BACKEND_CHANGED' &&
+      context.recovering[event.name] === undefined &&
+      isRecoveryStart(context.backends[event.name], event.health),
+    isRecoveringAndHealthy: ({ context, event }) =>
+      event.type === 'BACKEND_CHANGED' &&
+      context.recovering[event.name] !== undefined &&
+      event.health.status === 'pass',
+    isRecovering: ({ context, event }) =>
+      (event.type === 'BACKEND_CHANGED' || event.type === 'HEALTH_SETTLED') &&
+      context.recovering[event.name] !== undefined,
   },
   delays: {
+    healthSettle: ({ context }) => context.healthSettleMs,
     healthCheck: ({ context }) =>
       context.healthCheckIntervalMs * (1 + context.healthCheckJitter * (2 * context.nextDraw - 1)),
   },
@@ -214,13 +282,21 @@ export const bridgeMachine = setup({
     linked: input.linked,
     healthCheckIntervalMs: input.healthCheckIntervalMs,
     healthCheckJitter: input.healthCheckJitter,
+    healthSettleMs: input.healthSettleMs ?? 2_000,
+    recovering: {},
     nextDraw: 0.5,
     surfaces: {},
     revision: 0,
   }),
   entry: 'spawnBackendLinks',
   on: {
-    BACKEND_CHANGED: { guard: 'isLinkedBackend', actions: 'recordBackend' },
+    BACKEND_CHANGED: [
+      { guard: 'startsRecovery', actions: 'startRecovery' },
+      { guard: 'isRecoveringAndHealthy', actions: 'updateRecovery' },
+      { guard: 'isRecovering', actions: ['endRecovery', 'recordBackend'] },
+      { guard: 'isLinkedBackend', actions: 'recordBackend' },
+    ],
+    HEALTH_SETTLED: { guard: 'isRecovering', actions: ['completeRecovery', 'endRecovery'] },
     SURFACE_CHANGED: { actions: 'recordSurface' },
     BACKEND_ADDED: { guard: 'isNewBackend', actions: 'addBackend' },
     BACKEND_REMOVED: { guard: 'isLinkedBackend', actions: 'removeBackend' },

@@ -1,5 +1,6 @@
 export * from './backoff.js';
 export * from './breaker.machine.js';
+export * from './breaker-rule.js';
 export * from './bridge.machine.js';
 export * from './http.machine.js';
 export * from './mcp.machine.js';

@@ -33,6 +33,10 @@ export const configFileSchema = z.strictObject({
     .number({ error: 'expected a positive number of milliseconds' })
     .positive({ error: 'expected a positive number of milliseconds' })
     .optional(),
+  healthSettleMs: z
+    .number({ error: 'expected a number of milliseconds ≥ 0' })
+    .min(0, { error: 'expected a number of milliseconds ≥ 0' })
+    .optional(),
   healthCheckJitter: z
     .number({ error: 'expected a number in [0, 1)' })
     .min(0, { error: 'expected a number in [0, 1)' })

@@ -16,6 +16,12 @@ export {
   createCircuitBreaker,
   type ExecuteOptions,
 } from './reliability/breaker.js';
+export {
+  type BreakerRule,
+  type BreakerRuleOptions,
+  FAILURE_RATE_DEFAULTS,
+  type SlidingWindow,
+} from './reliability/breaker-rule-options.js';
 export { BreakerStoppedError, BrokenCircuitError } from './reliability/errors.js';
 export { DEFAULT_RETRY_POLICIES, type RetryPolicy } from './reliability/policies.js';
 export { type RetryInfo, type RetryOptions, retry } from './reliability/retry.js';

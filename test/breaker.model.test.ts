@@ -11,6 +11,13 @@ import {
 } from './support/transitions.js';
 
 const input = { failureThreshold: 2, resetTimeoutMs: 1_000, halfOpenMaxCalls: 2, successThreshold: 2 };
+/** The failure-rate rule, small enough to explore: ≥ 2/3 failed of the last 3 calls, 3 calls at least. */
+const failureRate = {
+  kind: 'failureRate',
+  failureRateThreshold: 0.6,
+  minimumCalls: 3,
+  window: { kind: 'count', size: 3 },
+} as const;
 const AFTER_RESET_TIMEOUT = 'xstate.after.resetTimeout.breaker.OPEN';
 const HOLD_MS = 5_000;
 
@@ -33,13 +40,17 @@ const events: AnyEventObject[] = [
   { type: AFTER_RESET_TIMEOUT },
 ];
 
+/** Events that move a CLOSED breaker. */
+const closedEvents = events.filter((event) => ['SUCCESS', 'FAILURE', 'RESET'].includes(event.type));
+
 /**
  * Where the replayed breakers start: fresh, and restored (`createCircuitBreaker({ restore })`, the
  * machine's `resume` input) into each state, OPEN both before and past its deadline. The clock starts
  * at 0, the `now` of every resume point.
  */
-const starts: { label: string; restore?: BreakerCheckpoint }[] = [
+const starts: { label: string; restore?: BreakerCheckpoint; rule?: typeof failureRate }[] = [
   { label: 'fresh' },
+  { label: 'fresh, failure-rate rule', rule: failureRate },
   {
     label: 'restored CLOSED',
     restore: { state: 'CLOSED', consecutiveFailures: 1, openedAt: null, reopensAt: null },
@@ -69,12 +80,20 @@ test('every transition of the breaker machine is replayed against createCircuitB
   let replayed = 0;
   for (const start of starts) {
     const paths = transitionPaths(breakerMachine, {
-      input: start.restore ? { ...input, resume: { ...start.restore, now: 0 } } : input,
-      events,
+      input: {
+        ...input,
+        ...(start.restore ? { resume: { ...start.restore, now: 0 } } : {}),
+        ...(start.rule ? { rule: start.rule } : {}),
+      },
+      // The failure-rate rule differs only in CLOSED (HALF_OPEN and OPEN are explored with the default).
+      events: start.rule ? closedEvents : events,
       // Failed trials keep counting consecutive failures; one more than a trip is enough to explore.
-      stopWhen: (snapshot) => snapshot.context.consecutiveFailures > input.failureThreshold + 1,
+      stopWhen: (snapshot) =>
+        snapshot.context.consecutiveFailures > input.failureThreshold + 1 ||
+        (start.rule !== undefined && snapshot.value !== 'CLOSED'),
     });
     expect(paths.length, start.label).toBeGreaterThan(10);
+    console.log(`breaker: ${start.label}: ${paths.length} paths`);
     replayed += paths.length;
 
     for (const path of paths) {
@@ -84,6 +103,7 @@ test('every transition of the breaker machine is replayed against createCircuitB
         clock,
         inspect: collector.inspect,
         ...(start.restore ? { restore: start.restore } : {}),
+        ...(start.rule ? { rule: start.rule } : {}),
       });
       let trials: Deferred[] = [];
       let period = breaker.state;

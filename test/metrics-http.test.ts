@@ -137,12 +137,15 @@ describe('GET /metrics (Prometheus text over HTTP)', () => {
       ['mcp_lifeline_retry_calls_total', 'counter'],
       ['mcp_lifeline_retries_total', 'counter'],
       ['mcp_lifeline_retry_delay_seconds_total', 'counter'],
+      ['mcp_lifeline_backend_throttle_reject_probability', 'gauge'],
       ['mcp_lifeline_backend_health', 'gauge'],
       ['mcp_lifeline_health', 'gauge'],
     ]);
     for (const name of exposition.types.keys()) expect(exposition.help.get(name)).toBeTruthy();
 
     const breakerLabels = { backend: 'lmStudio' };
+    // The HTTP backend is throttled adaptively; a few failures do not make it throttle.
+    expect(sampleOf(exposition, 'mcp_lifeline_backend_throttle_reject_probability', breakerLabels)).toBe(0);
     expect(
       sampleOf(exposition, 'mcp_lifeline_circuit_breaker_state', { ...breakerLabels, state: 'OPEN' }),
     ).toBe(1);

@@ -197,6 +197,7 @@ function renderHealth() {
         'data-status': line.status,
         'data-breaker': line.breaker,
         'data-state': line.state,
+        ...(line.recoveringUntil ? { 'data-recovering-until': line.recoveringUntil } : {}),
       },
       h(
         'th',
@@ -204,7 +205,19 @@ function renderHealth() {
         name,
         line.critical ? h('span', { class: 'critical', title: 'critical backend' }, ' ★') : null,
       ),
-      h('td', {}, h('span', { class: `badge status-${line.status}` }, line.status)),
+      h(
+        'td',
+        {},
+        h('span', { class: `badge status-${line.status}` }, line.status),
+        // A pending slow recovery: healthy again, reported `pass` once it stays so until this time.
+        line.recoveringUntil
+          ? h(
+              'span',
+              { class: 'badge recovering', title: `pass at ${line.recoveringUntil} if it stays healthy` },
+              ' recovering',
+            )
+          : null,
+      ),
       h('td', { class: 'mono' }, line.state),
       h('td', {}, h('span', { class: `badge breaker-${line.breaker}` }, line.breaker)),
       h('td', { class: 'num' }, String(line.consecutiveFailures)),

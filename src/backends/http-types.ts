@@ -8,6 +8,7 @@ import type { CircuitBreakerOptions } from '../reliability/breaker.js';
 import type { RetryInfo } from '../reliability/retry.js';
 import type { RetryBudget } from '../reliability/retry-budget.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
+import type { BackendThrottleConfig } from './backend-throttle.js';
 import type { Backend, HealthStatus } from './types.js';
 
 /** The subset of `fetch` the backend uses; inject one for tests or instrumentation. */
@@ -92,6 +93,11 @@ export interface HttpBackendOptions {
   breaker?: HttpBreakerOptions;
   /** Shown in `status()`; the bridge decides what a failing critical backend means. Default false. */
   critical?: boolean;
+  /**
+   * Client-side adaptive throttling (backend-throttle.ts): `{ k, windowMs, minimumRequests }`, or
+   * `false` to turn it off. On by default (k 2, one minute).
+   */
+  throttle?: BackendThrottleConfig;
   logger?: HttpBackendLogger;
   /** Receives inspection events of the http actor, the breaker and every retry actor. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);

@@ -28,6 +28,7 @@ import { type CircuitBreaker, createCircuitBreaker } from '../reliability/breake
 import { type RetryInfo, type RetryOptions, retry } from '../reliability/retry.js';
 import { traceAttempts } from '../telemetry/tracing.js';
 import { checkNumber } from '../validate.js';
+import { createBackendThrottle } from './backend-throttle.js';
 import { HttpBackendStoppedError, HttpStatusError } from './http-errors.js';
 import {
   AttemptAbortedError,
@@ -112,6 +113,8 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
       }
     }
   };
+
+  const throttle = createBackendThrottle(name, options.throttle, { clock, random });
 
   const breaker: CircuitBreaker = createCircuitBreaker({
     name,
@@ -289,15 +292,19 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
         inFlight.delete(controller);
       };
     }
-    const attempt = (index: number, attemptSignal: AbortSignal) =>
-      breaker
+    const attempt = (index: number, attemptSignal: AbortSignal) => {
+      const throttled = throttle?.refusal(breaker.state === 'OPEN');
+      if (throttled) return Promise.reject(throttled);
+      return breaker
         .execute(
           async () => {
             try {
               const response = await exchange(path, fetchInit, attemptTimeoutMs, attemptSignal, index + 1);
+              throttle?.record(undefined);
               report({ latencyMs: response.latencyMs });
               return response;
             } catch (error) {
+              if (!(error instanceof AttemptAbortedError)) throttle?.record(error);
               if (error instanceof HttpStatusError && !error.transient)
                 report({ latencyMs: error.latencyMs });
               else if (countsAsFailure(error)) report({ error });
@@ -310,6 +317,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
           honourLongRetryAfter(error);
           throw error;
         });
+    };
     const result = retry(traceAttempts(name, operation ?? defaultOperation, attempt), {
       ...retryPolicy,
       operation: operation ?? defaultOperation,
@@ -384,6 +392,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
         lastErrorAt: lastErrorAt === null ? null : new Date(lastErrorAt).toISOString(),
         latencyMs,
         critical,
+        ...throttle?.state(),
       };
     },
     probe,

@@ -30,7 +30,11 @@ import {
   type ResolvedBackend,
   resolveBackends,
 } from './backends.js';
-import { DEFAULT_HEALTH_CHECK_INTERVAL_MS, DEFAULT_HEALTH_CHECK_JITTER } from './defaults.js';
+import {
+  DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+  DEFAULT_HEALTH_CHECK_JITTER,
+  DEFAULT_HEALTH_SETTLE_MS,
+} from './defaults.js';
 import { ConfigError } from './errors.js';
 import { createOrchestrator } from './orchestrator.js';
 import { applyReconfigure, planReconfigure } from './reconfigure.js';
@@ -58,6 +62,9 @@ export function createBridge(config: BridgeConfig & { persistence?: BridgePersis
     throw new ConfigError('healthCheckIntervalMs', 'expected a positive number');
   if (!(healthCheckJitter >= 0 && healthCheckJitter < 1))
     throw new ConfigError('healthCheckJitter', 'expected a number in [0, 1)');
+  const healthSettleMs = config.healthSettleMs ?? DEFAULT_HEALTH_SETTLE_MS;
+  if (!(Number.isFinite(healthSettleMs) && healthSettleMs >= 0))
+    throw new ConfigError('healthSettleMs', 'expected a number of milliseconds ≥ 0');
   const kinds = backendKindRegistry(
     builtInKinds({
       ...(config.WebSocket ? { WebSocket: config.WebSocket } : {}),
@@ -121,6 +128,7 @@ export function createBridge(config: BridgeConfig & { persistence?: BridgePersis
     surface: config.surface !== false,
     healthCheckIntervalMs,
     healthCheckJitter,
+    healthSettleMs,
     clock,
     random,
     logger,

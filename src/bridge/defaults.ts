@@ -52,3 +52,6 @@ export const DEFAULT_BACKENDS: Readonly<Record<string, Readonly<DefaultBackend>>
 
 export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 10_000;
 export const DEFAULT_HEALTH_CHECK_JITTER = 0.1;
+
+/** How long a backend that failed must stay healthy before its health line turns `pass` again. */
+export const DEFAULT_HEALTH_SETTLE_MS = 2_000;

@@ -52,6 +52,8 @@ export interface OrchestratorOptions {
   surface: boolean;
   healthCheckIntervalMs: number;
   healthCheckJitter: number;
+  /** See `BridgeConfig.healthSettleMs`. */
+  healthSettleMs: number;
   clock: Clock;
   random: () => number;
   logger: BridgeLogger;
@@ -85,7 +87,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       backendLink: fromCallback<BridgeEvent, { name: string }>(({ input, sendBack }) => {
         const backend = backends.get(input.name);
         if (!backend) return;
-        const push = () => sendBack({ type: 'BACKEND_CHANGED', name: input.name, health: backend.status() });
+        const push = () =>
+          sendBack({ type: 'BACKEND_CHANGED', name: input.name, health: backend.status(), at: clock.now() });
         const unsubscribe = backend.subscribe(push);
         push();
         return unsubscribe;
@@ -106,6 +109,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       linked: [...backends.keys()],
       healthCheckIntervalMs: options.healthCheckIntervalMs,
       healthCheckJitter: options.healthCheckJitter,
+      healthSettleMs: options.healthSettleMs,
     },
     clock,
     ...(inspect ? { inspect } : {}),

@@ -114,6 +114,12 @@ export interface BridgeConfig {
   healthCheckIntervalMs?: number;
   /** Relative spread of that time, in [0, 1). Default 0.1 (±10 %). */
   healthCheckJitter?: number;
+  /**
+   * Health fails fast and recovers slowly: a backend that failed turns `pass` again only after it
+   * stayed healthy this long (its line shows `recoveringUntil` meanwhile). Default 2 000 ms; 0 turns
+   * it `pass` at once.
+   */
+  healthSettleMs?: number;
   /** Include the `webmcp` line (the tool surface) in the health report. Default true. */
   surface?: boolean;
   clock?: Clock;

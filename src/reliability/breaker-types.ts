@@ -2,6 +2,7 @@
 import type { Actor, InspectionEvent, Observer } from 'xstate';
 import type { BreakerMachine, BreakerState } from '../../machines/breaker.machine.js';
 import type { Clock } from '../clock.js';
+import type { BreakerRuleOptions } from './breaker-rule-options.js';
 import type { BreakerStoppedError, BrokenCircuitError } from './errors.js';
 
 export type { BreakerState };
@@ -9,8 +10,14 @@ export type { BreakerState };
 export interface CircuitBreakerOptions {
   /** Name used in errors, metrics and health reports. Default `'default'`. */
   name?: string;
-  /** Consecutive failures that trip CLOSED → OPEN. Default 5. */
+  /** Consecutive failures that trip CLOSED → OPEN (the consecutive rule). Default 5. */
   failureThreshold?: number;
+  /**
+   * Which strategy trips CLOSED → OPEN: `{ kind: 'consecutive' }` (default, `failureThreshold` in a
+   * row) or `{ kind: 'failureRate', failureRateThreshold, minimumCalls, window }` (the failure rate
+   * over a sliding window of calls or of time). See {@link BreakerRuleOptions}.
+   */
+  rule?: BreakerRuleOptions;
   /** Milliseconds from entering OPEN to moving to HALF_OPEN by itself. Default 30 000. */
   resetTimeoutMs?: number;
   /** Trial calls admitted at once while HALF_OPEN. Default 3. */

@@ -24,6 +24,7 @@ import { type BreakerMachine, type BreakerState, breakerMachine } from '../../ma
 import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
 import { abandoned, hostFor, stopActor } from './breaker-host.js';
+import { resolveBreakerRule } from './breaker-rule-options.js';
 import type {
   BreakerCheckpoint,
   BreakerTransition,
@@ -73,6 +74,8 @@ class Breaker implements CircuitBreaker {
   private readonly clock: Clock;
   private readonly isFailure: (error: unknown) => boolean;
   private readonly maxHoldOpenMs: number;
+  /** Time-window failure-rate rule: SUCCESS carries the clock time (the window's buckets are stamped). */
+  private readonly stampsSuccesses: boolean;
   private totalSuccesses = 0;
   private totalFailures = 0;
   private rejectedCalls = 0;
@@ -109,7 +112,9 @@ class Breaker implements CircuitBreaker {
         integer: true,
       }),
       resetJitter: checkNumber('resetJitter', options.resetJitter ?? 0, { min: 0, below: 1 }),
+      rule: resolveBreakerRule(options.rule),
     };
+    this.stampsSuccesses = input.rule.kind === 'failureRate' && input.rule.window.kind === 'time';
     this.random = input.resetJitter === 0 ? undefined : (options.random ?? Math.random);
     const now = this.clock.now();
     const restore = options.restore;
@@ -318,7 +323,8 @@ class Breaker implements CircuitBreaker {
     this.totalSuccesses++;
     if (this.stopped) return;
     if (this.current.value === 'CLOSED') {
-      if (this.successMatters) this.actor.send(SUCCESS);
+      if (this.successMatters)
+        this.actor.send(this.stampsSuccesses ? { type: 'SUCCESS', at: this.clock.now() } : SUCCESS);
     } else if (trial && period === this.period) {
       this.actor.send(TRIAL_SUCCESS);
     }

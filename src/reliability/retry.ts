@@ -38,7 +38,10 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Relative jitter of each delay, in [0, 1]. Default 0.2 (±20 %). */
   jitter?: number;
-  /** Return false to stop retrying at once. `BrokenCircuitError` is never retried, whatever this says. */
+  /**
+   * Return false to stop retrying at once. `BrokenCircuitError` and `ThrottledError` are never
+   * retried, whatever this says.
+   */
   shouldRetry?: (error: unknown, attempt: number) => boolean;
   /** Aborting rejects at once with `signal.reason`, during an attempt or a wait. */
   signal?: AbortSignal;
@@ -67,8 +70,9 @@ function validate(options: RetryOptions): void {
   if (options.jitter !== undefined) checkNumber('jitter', options.jitter, { min: 0, max: 1 });
 }
 
+/** A local fast fail, never retried: an open circuit, or a request the adaptive throttle rejected. */
 function isBrokenCircuit(error: unknown): boolean {
-  return error instanceof Error && error.name === 'BrokenCircuitError';
+  return error instanceof Error && (error.name === 'BrokenCircuitError' || error.name === 'ThrottledError');
 }
 
 /** Thrown by the `acquireRetry` actor when the retry budget refuses a retry. */

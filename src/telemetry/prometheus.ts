@@ -139,8 +139,15 @@ export function prometheusText(
     'gauge',
     'Backend health: 0 = pass, 1 = warn, 2 = fail (labelled with the backend kind).',
   );
+  const throttling = family(
+    'mcp_lifeline_backend_throttle_reject_probability',
+    'gauge',
+    'Adaptive throttling: probability that the next request to a backend is rejected locally (0: not throttling).',
+  );
   for (const [name, line] of Object.entries(report.backends)) {
     health.samples.push({ labels: { backend: name, kind: line.kind }, value: HEALTH_VALUE[line.status] });
+    if (line.rejectProbability !== undefined)
+      throttling.samples.push({ labels: { backend: name }, value: line.rejectProbability });
   }
   const overall = family(
     'mcp_lifeline_health',
@@ -158,6 +165,7 @@ export function prometheusText(
     retryCalls,
     retries,
     retryDelay,
+    throttling,
     health,
     overall,
   ]);

@@ -17,6 +17,8 @@ export class ToolExecutionError extends Error {
 
 const BY_NAME: Record<string, ErrorCode> = {
   BrokenCircuitError: 'CIRCUIT_OPEN',
+  // Rejected locally by the backend's adaptive throttle: a fast fail like an open circuit.
+  ThrottledError: 'CIRCUIT_OPEN',
   QueueFullError: 'QUEUE_FULL',
   RequestTimeoutError: 'TIMEOUT',
   HttpTimeoutError: 'TIMEOUT',

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { createHttpBackend, type FetchLike, type HttpBackendOptions } from '../http.js';
 import type { BackendKindPlugin } from '../kind.js';
-import { backendOptionsSetting, commonBackendSettings, urlSetting } from './schema.js';
+import { backendOptionsSetting, commonBackendSettings, throttleSetting, urlSetting } from './schema.js';
 
 export const httpConfigSchema = z.strictObject({
   kind: z.literal('http'),
@@ -11,6 +11,8 @@ export const httpConfigSchema = z.strictObject({
   ...commonBackendSettings,
   /** `createHttpBackend` options (`probePath`, `requestTimeoutMs`, `retry`, `breaker`, `headers`, …). */
   options: backendOptionsSetting,
+  /** Adaptive throttling (`{ k, windowMs, minimumRequests }`), or `false`. On by default. */
+  throttle: throttleSetting,
 });
 
 export type HttpBackendConfig = z.infer<typeof httpConfigSchema>;
@@ -38,6 +40,7 @@ export function httpKind(settings: { fetch?: FetchLike } = {}): BackendKindPlugi
         clock: deps.clock,
         random: deps.random,
         critical: deps.critical,
+        ...(config.throttle === undefined ? {} : { throttle: config.throttle }),
       };
       if (deps.restore) options.breaker = { ...options.breaker, restore: deps.restore };
       return createHttpBackend(options);

@@ -29,6 +29,21 @@ export const commonBackendSettings = {
   enabled: z.boolean({ error: 'expected true or false' }).optional(),
 };
 
+/**
+ * `throttle`: client-side adaptive throttling of an HTTP or MCP backend (see backend-throttle.ts),
+ * `{ k, windowMs, minimumRequests }` or `false` to turn it off. On by default.
+ */
+export const throttleSetting = z
+  .union([
+    z.literal(false),
+    z.strictObject({
+      k: z.number().positive().optional(),
+      windowMs: z.number().positive().optional(),
+      minimumRequests: z.number().int().min(0).optional(),
+    }),
+  ])
+  .optional();
+
 /** `options`: passed to the backend's factory (timeouts, breaker, retry, …). */
 export const backendOptionsSetting = z
   .record(z.string(), z.unknown(), { error: 'expected an object' })

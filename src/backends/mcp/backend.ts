@@ -22,6 +22,7 @@ import { type McpUpstreamState, mcpMachine } from '../../../machines/mcp.machine
 import { createCircuitBreaker } from '../../reliability/breaker.js';
 import { retry } from '../../reliability/retry.js';
 import { traceAttempts } from '../../telemetry/tracing.js';
+import { createBackendThrottle } from '../backend-throttle.js';
 import { BackendUnavailableError } from '../errors.js';
 import type { BackendDeps, RemoteCallOptions, RemoteCallResult, RemoteTool, ToolProvider } from '../kind.js';
 import type { Backend, BackendHealth, HealthStatus } from '../types.js';
@@ -103,6 +104,7 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
     }
   };
 
+  const throttle = createBackendThrottle(name, config.throttle, { clock, random });
   const breaker = createCircuitBreaker({
     name,
     ...config.breaker,
@@ -279,8 +281,10 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
       });
       latencyMs = clock.now() - started;
       lastCheckAt = lastSuccessAt = clock.now();
+      throttle?.record(undefined);
       return result;
     } catch (error) {
+      if (!signal.aborted) throttle?.record(error);
       if (isUpstreamFailure(error)) lastCheckAt = clock.now();
       // A lost HTTP session (refused connection, 404 session) needs a new session.
       if (config.url && isUpstreamFailure(error) && !(error instanceof McpCallTimeoutError))
@@ -303,9 +307,11 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
     const onCallerAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     inFlight.add(controller);
-    const once = traceAttempts(name, `${name}.callTool`, (_index: number, signal: AbortSignal) =>
-      breaker.execute((s) => attempt(tool, args, s, options), { signal }),
-    );
+    const once = traceAttempts(name, `${name}.callTool`, (_index: number, signal: AbortSignal) => {
+      const throttled = throttle?.refusal(breaker.state === 'OPEN');
+      if (throttled) return Promise.reject(throttled);
+      return breaker.execute((s) => attempt(tool, args, s, options), { signal });
+    });
     const safe = known.annotations?.readOnlyHint === true || known.annotations?.idempotentHint === true;
     try {
       if (!safe || maxRetries === 0) return await once(0, controller.signal);
@@ -371,6 +377,7 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
         lastError: context.lastError === null ? null : redact(context.lastError),
         latencyMs,
         critical: deps.critical,
+        ...throttle?.state(),
       };
     },
     async probe() {

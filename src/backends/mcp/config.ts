@@ -3,6 +3,7 @@
  * `env`, `cwd`) or a Streamable HTTP server (`url`, `headers`), never both.
  */
 import { z } from 'zod';
+import { throttleSetting } from '../kinds/schema.js';
 
 const positive = z.number().positive();
 
@@ -58,6 +59,8 @@ export const mcpConfigSchema = z
       .strict()
       .optional(),
     critical: z.boolean().optional(),
+    /** Adaptive throttling (`{ k, windowMs, minimumRequests }`), or `false`. On by default. */
+    throttle: throttleSetting,
   })
   .strict()
   .superRefine((config, ctx) => {
