@@ -277,8 +277,14 @@ test('random bytes, huge frames, deep JSON, hostile replies and floods: no crash
   expect(Object.keys(flooded).sort()).toEqual([...socketNames].sort());
   for (const [name, line] of Object.entries(flooded)) {
     expect(line, name).toMatchObject({ sent: FLOOD, malformedSent: FLOOD / 2, open: true });
-    expect(line.malformed, `${name}: malformed frames counted of ${line.malformedSent} sent`).toBe(
-      line.malformedSent,
+    // Frames still on their way from the hostile phase may land in the same window: whatever is
+    // counted beyond the flood's malformed frames is bounded by the frames received beyond it.
+    expect(
+      line.malformed,
+      `${name}: malformed frames counted of ${line.malformedSent} sent`,
+    ).toBeGreaterThanOrEqual(line.malformedSent);
+    expect(line.malformed - line.malformedSent, `${name}: extra malformed`).toBeLessThanOrEqual(
+      line.received - line.sent,
     );
     expect(line.received, `${name}: frames received`).toBeGreaterThanOrEqual(line.sent);
   }
