@@ -11,7 +11,7 @@ import { createNodeBridge } from '../src/bridge/node.js';
 import type { Bridge } from '../src/bridge/types.js';
 import { type Lab, startLab } from '../src/lab/index.js';
 import { type McpHttpServer, startMcpHttpServer } from '../src/mcp/http.js';
-import { childEnv, labEnv, ROOT, TSX_CLI, waitFor } from './e2e/helpers.js';
+import { childEnv, labEnv, ROOT, waitFor } from './e2e/helpers.js';
 
 let lab: Lab;
 
@@ -34,7 +34,9 @@ describe('mcp-lifeline serve --http', () => {
   let url: URL;
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [TSX_CLI, 'src/cli.ts', 'serve', '--http', '127.0.0.1:0'], {
+    // The package's launcher (one process), not tsx's CLI: tsx relays SIGTERM to a second process and
+    // exits 143 itself if that child does not acknowledge within 30 ms, which a loaded machine misses.
+    child = spawn(process.execPath, ['bin/mcp-lifeline.js', 'serve', '--http', '127.0.0.1:0'], {
       cwd: ROOT,
       env: childEnv(labEnv(lab)),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,11 +49,11 @@ describe('mcp-lifeline serve --http', () => {
     });
     const match = await waitFor(
       () => /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stdout),
-      15_000,
+      60_000, // safety net: startup on a loaded machine takes what it takes
       `the MCP URL on stdout (stderr: ${stderr})`,
     );
     url = new URL(match[1] as string);
-  }, 30_000);
+  }, 90_000);
 
   afterAll(async () => {
     if (!child || child.exitCode !== null) return;

@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { createHttpBackend } from '../src/backends/http.js';
 import { createNodeBridge } from '../src/bridge/node.js';
@@ -95,6 +95,11 @@ function capture(): Capture {
   };
 }
 
+/**
+ * Safety net of the event waits below: a hang fails with a name instead of the test's timeout. Nothing
+ * is expected to take this long; the waits end as soon as the condition holds.
+ */
+const SAFETY_MS = 30_000;
 const toolArgs: Record<string, unknown> = {
   get_os_state: {},
   reliability_get_status: {},
@@ -110,143 +115,165 @@ beforeAll(async () => {
   lab = await startLab({ wsPort: 0, httpPort: 0, controlPort: 0 });
   dir = mkdtempSync(join(tmpdir(), 'bridge-secrets-'));
 });
+// Each test faults the shared lab: whatever happens to a test, the next one starts with it healthy.
+afterEach(() => {
+  lab?.clear();
+});
 afterAll(async () => {
   await lab?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('no secret from the configuration reaches any output', () => {
-  test('ws URL tokens/userinfo and HTTP auth headers, through every tool, happy and failing paths', async () => {
-    const ws = lab.ports.ws;
-    const file = join(dir, 'mcp-lifeline.config.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        backends: {
-          evolution: { url: `ws://127.0.0.1:${ws}/evolution?token=${SECRETS.queryToken}` },
-          agents: { url: `ws://${SECRETS.userinfoUser}:${SECRETS.userinfoPass}@127.0.0.1:${ws}/agents` },
-          lmStudio: {
-            url: lab.urls.lmStudio,
-            options: {
-              headers: { Authorization: `Bearer ${SECRETS.bearer}`, 'x-api-key': SECRETS.apiKey },
-              requestTimeoutMs: 300,
-              probeTimeoutMs: 300,
-              probeIntervalMs: 200,
-              retry: { maxRetries: 1, baseDelayMs: 10 },
-              breaker: { failureThreshold: 3, resetTimeoutMs: 400 },
+  test(
+    'ws URL tokens/userinfo and HTTP auth headers, through every tool, happy and failing paths',
+    async () => {
+      const ws = lab.ports.ws;
+      const file = join(dir, 'mcp-lifeline.config.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          backends: {
+            evolution: { url: `ws://127.0.0.1:${ws}/evolution?token=${SECRETS.queryToken}` },
+            agents: { url: `ws://${SECRETS.userinfoUser}:${SECRETS.userinfoPass}@127.0.0.1:${ws}/agents` },
+            lmStudio: {
+              url: lab.urls.lmStudio,
+              options: {
+                headers: { Authorization: `Bearer ${SECRETS.bearer}`, 'x-api-key': SECRETS.apiKey },
+                // Long enough that a loaded machine's answer is never taken for a timeout; the
+                // "silent" fault below still times out (after 2 attempts).
+                requestTimeoutMs: 3_000,
+                probeTimeoutMs: 3_000,
+                probeIntervalMs: 200,
+                retry: { maxRetries: 1, baseDelayMs: 10 },
+                breaker: { failureThreshold: 3, resetTimeoutMs: 400 },
+              },
             },
           },
-        },
-      }),
-    );
-    const c = capture();
-    const socketOptions = {
-      retry: { maxRetries: 1, baseDelayMs: 20, maxDelayMs: 100 },
-      breaker: { resetTimeoutMs: 300 },
-      connectTimeoutMs: 500,
-      heartbeat: { intervalMs: 200, timeoutMs: 200 },
-    };
-    const config = loadConfig({
-      file,
-      cwd: dir,
-      env: { MCP_LIFELINE_A2A_URL: `ws://127.0.0.1:${ws}/a2a?access_token=${SECRETS.a2aToken}&v=1` },
-      overrides: { logger: c.logger, inspect: c.inspect, healthCheckIntervalMs: 200 },
-    });
-    for (const name of ['evolution', 'agents', 'a2a']) {
-      const backend = config.backends?.[name] ?? {};
-      config.backends = { ...config.backends, [name]: { ...backend, options: { ...socketOptions } } };
-    }
-    const bridge: Bridge = createNodeBridge(config);
-    bridge.onHealthChange((report, previous) => c.reports.push(serialize({ report, previous })));
-    const call = async (name: string, args: unknown = toolArgs[name]): Promise<ToolResult> => {
-      const result = await bridge.callTool(name, args);
-      c.results.push(`${name} ${serialize(result)}`);
-      return result;
-    };
-    const callAll = async () => {
-      for (const name of Object.keys(toolArgs)) await call(name);
-      c.reports.push(serialize(bridge.health()));
-      for (const name of bridge.backendNames()) c.reports.push(serialize(bridge.backend(name)?.status()));
-    };
-    try {
-      await bridge.start();
-      await until(() => bridge.health().status === 'pass' || bridge.health().status === 'warn');
-      await until(
-        () => ['evolution', 'agents', 'a2a'].every((n) => bridge.health().backends[n]?.state === 'CONNECTED'),
-        5_000,
-        'sockets connected',
+        }),
       );
-      // Happy path: every tool answers.
-      await callAll();
-      expect(await call('send_llm_prompt')).toMatchObject({ success: true });
-      expect(await call('trigger_evolution')).toMatchObject({ success: true });
-      expect(await call('spawn_area_agent')).toMatchObject({ success: true });
-      expect(await call('send_a2a_message')).toMatchObject({ success: true, queued: false });
-      c.results.push(serialize(bridge.listTools().map(({ schema: _s, ...rest }) => rest)));
-
-      // Failing paths: injected errors, 503 with Retry-After, timeouts (silent), down, circuit open.
-      for (const backend of ['evolution', 'agents', 'a2a', 'lmStudio'] as const)
-        lab.fault(backend, { errorRate: 1 });
-      await callAll();
-      lab.clear();
-      lab.fault('lmStudio', { status503: { retryAfterSeconds: 0 } });
-      await callAll();
-      lab.clear();
-      await until(
-        () =>
-          bridge.health().backends.lmStudio?.breaker === 'CLOSED' &&
-          bridge.health().backends.lmStudio?.state === 'UP',
-        5_000,
-        'lmStudio closed again',
-      );
-      lab.fault('lmStudio', 'silent');
-      expect((await call('send_llm_prompt')).error_code).toBe('TIMEOUT');
-      lab.clear();
-      for (const backend of ['evolution', 'agents', 'a2a', 'lmStudio'] as const) lab.fault(backend, 'down');
-      await callAll();
-      await until(
-        () => Object.values(bridge.health().backends).some((line) => line.breaker === 'OPEN'),
-        5_000,
-        'a breaker open',
-      );
-      await callAll();
-      // Keep calling while down until each tool has seen an open circuit or an unavailable backend.
-      const codes = new Set<string>();
-      for (let i = 0; i < 20; i++) {
-        for (const name of ['send_llm_prompt', 'trigger_evolution', 'spawn_area_agent', 'send_a2a_message']) {
-          const result = await call(name);
-          if (!result.success) codes.add(result.error_code);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      const c = capture();
+      const socketOptions = {
+        retry: { maxRetries: 1, baseDelayMs: 20, maxDelayMs: 100 },
+        breaker: { resetTimeoutMs: 300 },
+        // Pings often, but never takes a slow pong on a loaded machine for a dead socket: "down" closes
+        // the lab's sockets, which the bridge sees at once.
+        connectTimeoutMs: 5_000,
+        heartbeat: { intervalMs: 200, timeoutMs: 10_000 },
+      };
+      const config = loadConfig({
+        file,
+        cwd: dir,
+        env: { MCP_LIFELINE_A2A_URL: `ws://127.0.0.1:${ws}/a2a?access_token=${SECRETS.a2aToken}&v=1` },
+        overrides: { logger: c.logger, inspect: c.inspect, healthCheckIntervalMs: 200 },
+      });
+      for (const name of ['evolution', 'agents', 'a2a']) {
+        const backend = config.backends?.[name] ?? {};
+        config.backends = { ...config.backends, [name]: { ...backend, options: { ...socketOptions } } };
       }
-      expect(codes.has('CIRCUIT_OPEN')).toBe(true);
-      expect(codes.has('BACKEND_UNAVAILABLE')).toBe(true);
-      // Recovery: the queued A2A messages are delivered and reported.
-      lab.clear();
-      await until(
-        () => ['evolution', 'agents', 'a2a'].every((n) => bridge.health().backends[n]?.state === 'CONNECTED'),
-        10_000,
-        'sockets reconnected',
-      );
-      await callAll();
-    } finally {
-      await bridge.stop();
-    }
-    await callAll(); // after stop
-    // The secrets did reach the backends (so the test is meaningful): the lab saw the connections.
-    expect(lab.stats().lmStudio.ok).toBeGreaterThan(0);
-    expect(c.logs.length).toBeGreaterThan(0);
-    expect(c.events.length).toBeGreaterThan(100);
-    for (const [what, texts] of Object.entries({
-      logs: c.logs,
-      events: c.events,
-      reports: c.reports,
-      results: c.results,
-    })) {
-      const leaks = texts.filter((text) => leaksIn(text).length > 0);
-      expect(leaks.slice(0, 3), `${what}: ${leaks.length} leaking`).toEqual([]);
-    }
-  }, 60_000);
+      const bridge: Bridge = createNodeBridge(config);
+      bridge.onHealthChange((report, previous) => c.reports.push(serialize({ report, previous })));
+      const call = async (name: string, args: unknown = toolArgs[name]): Promise<ToolResult> => {
+        const result = await bridge.callTool(name, args);
+        c.results.push(`${name} ${serialize(result)}`);
+        return result;
+      };
+      const callAll = async () => {
+        for (const name of Object.keys(toolArgs)) await call(name);
+        c.reports.push(serialize(bridge.health()));
+        for (const name of bridge.backendNames()) c.reports.push(serialize(bridge.backend(name)?.status()));
+      };
+      try {
+        await bridge.start();
+        await until(() => bridge.health().status === 'pass' || bridge.health().status === 'warn', SAFETY_MS);
+        await until(
+          () =>
+            ['evolution', 'agents', 'a2a'].every((n) => bridge.health().backends[n]?.state === 'CONNECTED'),
+          SAFETY_MS,
+          'sockets connected',
+        );
+        // Happy path: every tool answers.
+        await callAll();
+        expect(await call('send_llm_prompt')).toMatchObject({ success: true });
+        expect(await call('trigger_evolution')).toMatchObject({ success: true });
+        expect(await call('spawn_area_agent')).toMatchObject({ success: true });
+        expect(await call('send_a2a_message')).toMatchObject({ success: true, queued: false });
+        c.results.push(serialize(bridge.listTools().map(({ schema: _s, ...rest }) => rest)));
+
+        // Failing paths: injected errors, 503 with Retry-After, timeouts (silent), down, circuit open.
+        for (const backend of ['evolution', 'agents', 'a2a', 'lmStudio'] as const)
+          lab.fault(backend, { errorRate: 1 });
+        await callAll();
+        lab.clear();
+        lab.fault('lmStudio', { status503: { retryAfterSeconds: 0 } });
+        await callAll();
+        lab.clear();
+        await until(
+          () =>
+            bridge.health().backends.lmStudio?.breaker === 'CLOSED' &&
+            bridge.health().backends.lmStudio?.state === 'UP',
+          SAFETY_MS,
+          'lmStudio closed again',
+        );
+        lab.fault('lmStudio', 'silent');
+        expect((await call('send_llm_prompt')).error_code).toBe('TIMEOUT');
+        lab.clear();
+        for (const backend of ['evolution', 'agents', 'a2a', 'lmStudio'] as const) lab.fault(backend, 'down');
+        await callAll();
+        await until(
+          () => Object.values(bridge.health().backends).some((line) => line.breaker === 'OPEN'),
+          SAFETY_MS,
+          'a breaker open',
+        );
+        await callAll();
+        // Keep calling while down until both an open circuit and an unavailable backend have been seen
+        // (at least 20 rounds; then as long as needed, however slow the machine).
+        const codes = new Set<string>();
+        const startedCalling = Date.now();
+        for (let i = 0; i < 20 || !(codes.has('CIRCUIT_OPEN') && codes.has('BACKEND_UNAVAILABLE')); i++) {
+          if (Date.now() - startedCalling > SAFETY_MS) break;
+          for (const name of [
+            'send_llm_prompt',
+            'trigger_evolution',
+            'spawn_area_agent',
+            'send_a2a_message',
+          ]) {
+            const result = await call(name);
+            if (!result.success) codes.add(result.error_code);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(codes.has('CIRCUIT_OPEN')).toBe(true);
+        expect(codes.has('BACKEND_UNAVAILABLE')).toBe(true);
+        // Recovery: the queued A2A messages are delivered and reported.
+        lab.clear();
+        await until(
+          () =>
+            ['evolution', 'agents', 'a2a'].every((n) => bridge.health().backends[n]?.state === 'CONNECTED'),
+          SAFETY_MS,
+          'sockets reconnected',
+        );
+        await callAll();
+      } finally {
+        await bridge.stop();
+      }
+      await callAll(); // after stop
+      // The secrets did reach the backends (so the test is meaningful): the lab saw the connections.
+      expect(lab.stats().lmStudio.ok).toBeGreaterThan(0);
+      expect(c.logs.length).toBeGreaterThan(0);
+      expect(c.events.length).toBeGreaterThan(100);
+      for (const [what, texts] of Object.entries({
+        logs: c.logs,
+        events: c.events,
+        reports: c.reports,
+        results: c.results,
+      })) {
+        const leaks = texts.filter((text) => leaksIn(text).length > 0);
+        expect(leaks.slice(0, 3), `${what}: ${leaks.length} leaking`).toEqual([]);
+      }
+    },
+    4 * SAFETY_MS,
+  );
 
   test('an HTTP base URL with userinfo and a query token: used (Basic auth, query kept), never shown', async () => {
     const c = capture();
