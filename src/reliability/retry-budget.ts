@@ -16,8 +16,10 @@
  * clock: an event counts for between `windowMs − windowMs / BUCKETS` and `windowMs` after it happened.
  * Memory is fixed; nothing is allocated per call.
  */
+
 import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
+import { createSlidingCount } from './sliding-count.js';
 
 export interface RetryBudgetOptions {
   /** Retries allowed per call over the window (0.1: 10 %). Default 0.1. */
@@ -87,51 +89,25 @@ export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget
   });
   const windowMs = checkNumber('windowMs', options.windowMs ?? 10_000, { positive: true });
   const clock = options.clock ?? systemClock;
-  const bucketMs = windowMs / BUCKETS;
-  const calls = new Float64Array(BUCKETS);
-  const retries = new Float64Array(BUCKETS);
-  /** Index (time / bucketMs, floored) of the newest bucket written. */
-  let head = Math.floor(clock.now() / bucketMs);
-  let windowCalls = 0;
-  let windowRetries = 0;
+  const calls = createSlidingCount(windowMs, BUCKETS, clock);
+  const retries = createSlidingCount(windowMs, BUCKETS, clock);
   let inFlight = 0;
   let budgetExhausted = 0;
   let totalRetries = 0;
   let totalCalls = 0;
 
-  /** Moves the window to now: clears the buckets that fell out of it. Returns the current slot. */
-  const roll = (): number => {
-    const index = Math.floor(clock.now() / bucketMs);
-    if (index > head) {
-      const stale = Math.min(BUCKETS, index - head);
-      for (let i = 1; i <= stale; i++) {
-        const slot = (((head + i) % BUCKETS) + BUCKETS) % BUCKETS;
-        windowCalls -= calls[slot] as number;
-        windowRetries -= retries[slot] as number;
-        calls[slot] = 0;
-        retries[slot] = 0;
-      }
-      head = index;
-    }
-    return ((head % BUCKETS) + BUCKETS) % BUCKETS;
-  };
-
   return {
     onCall() {
-      const slot = roll();
-      calls[slot] = (calls[slot] as number) + 1;
-      windowCalls++;
+      calls.add();
       totalCalls++;
     },
     tryAcquireRetry() {
-      const slot = roll();
-      const allowed = Math.max(ratio * windowCalls, minRetriesPerWindow);
-      if (inFlight >= minRetriesInFlight && windowRetries + 1 > allowed) {
+      const allowed = Math.max(ratio * calls.total(), minRetriesPerWindow);
+      if (inFlight >= minRetriesInFlight && retries.total() + 1 > allowed) {
         budgetExhausted++;
         return false;
       }
-      retries[slot] = (retries[slot] as number) + 1;
-      windowRetries++;
+      retries.add();
       totalRetries++;
       inFlight++;
       return true;
@@ -140,14 +116,13 @@ export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget
       if (inFlight > 0) inFlight--;
     },
     snapshot() {
-      roll();
       return {
         ratio,
         minRetriesPerWindow,
         minRetriesInFlight,
         windowMs,
-        calls: windowCalls,
-        retries: windowRetries,
+        calls: calls.total(),
+        retries: retries.total(),
         inFlight,
         budgetExhausted,
         totalRetries,

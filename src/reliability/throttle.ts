@@ -17,8 +17,10 @@
  * the backend come back. The window is a ring of `BUCKETS` counters on the injected clock, as in the
  * retry budget: fixed memory, nothing allocated per call.
  */
+
 import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
+import { createSlidingCount } from './sliding-count.js';
 
 export interface AdaptiveThrottleOptions {
   /** Multiplier of accepts in the formula. Default 2. Must be > 0. */
@@ -65,38 +67,19 @@ export function createAdaptiveThrottle(options: AdaptiveThrottleOptions = {}): A
   const windowMs = checkNumber('windowMs', options.windowMs ?? 120_000, { positive: true });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const bucketMs = windowMs / BUCKETS;
-  const requests = new Float64Array(BUCKETS);
-  const accepts = new Float64Array(BUCKETS);
-  let head = Math.floor(clock.now() / bucketMs);
-  let windowRequests = 0;
-  let windowAccepts = 0;
+  const requests = createSlidingCount(windowMs, BUCKETS, clock);
+  const accepts = createSlidingCount(windowMs, BUCKETS, clock);
   let totalRejected = 0;
 
-  /** Moves the window to now: clears the buckets that fell out of it. Returns the current slot. */
-  const roll = (): number => {
-    const index = Math.floor(clock.now() / bucketMs);
-    if (index > head) {
-      const stale = Math.min(BUCKETS, index - head);
-      for (let i = 1; i <= stale; i++) {
-        const slot = (((head + i) % BUCKETS) + BUCKETS) % BUCKETS;
-        windowRequests -= requests[slot] as number;
-        windowAccepts -= accepts[slot] as number;
-        requests[slot] = 0;
-        accepts[slot] = 0;
-      }
-      head = index;
-    }
-    return ((head % BUCKETS) + BUCKETS) % BUCKETS;
+  const probability = () => {
+    const sent = requests.total();
+    return Math.max(0, (sent - k * accepts.total()) / (sent + 1));
   };
-  const probability = () => Math.max(0, (windowRequests - k * windowAccepts) / (windowRequests + 1));
 
   return {
     admit() {
-      const slot = roll();
       const p = probability();
-      requests[slot] = (requests[slot] as number) + 1;
-      windowRequests++;
+      requests.add();
       if (p > 0 && random() < p) {
         totalRejected++;
         return false;
@@ -104,17 +87,13 @@ export function createAdaptiveThrottle(options: AdaptiveThrottleOptions = {}): A
       return true;
     },
     record(accepted) {
-      if (!accepted) return;
-      const slot = roll();
-      accepts[slot] = (accepts[slot] as number) + 1;
-      windowAccepts++;
+      if (accepted) accepts.add();
     },
     snapshot() {
-      roll();
       const rejectProbability = probability();
       return {
-        requests: windowRequests,
-        accepts: windowAccepts,
+        requests: requests.total(),
+        accepts: accepts.total(),
         rejectProbability,
         throttling: rejectProbability > 0,
         totalRejected,
