@@ -2,9 +2,8 @@ import { expect, test } from 'vitest';
 import { type AnyEventObject, createActor, fromPromise, type SnapshotFrom } from 'xstate';
 import { createManualClock, settle } from '../src/clock.js';
 import {
-  coverageReport,
   createTransitionCollector,
-  definedTransitions,
+  expectFullCoverage,
   transitionPaths,
 } from '../test/support/transitions.js';
 import {
@@ -151,10 +150,7 @@ test('every transition of the bridge machine is replayed against an actor', asyn
     expect(clock.pendingTimers()).toBe(0);
   }
 
-  const report = coverageReport('bridge', definedTransitions(bridgeMachine), collector.taken);
-  console.log(report.line);
-  expect(report.missing).toEqual([]);
-  expect(report.covered).toBe(report.total);
+  expectFullCoverage('bridge', bridgeMachine, collector.taken);
 });
 
 test('the wait between checks is the interval spread by the draw (±10 %)', async () => {

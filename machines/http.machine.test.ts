@@ -10,9 +10,8 @@ import {
 } from 'xstate';
 import { createManualClock, settle } from '../src/clock.js';
 import {
-  coverageReport,
   createTransitionCollector,
-  definedTransitions,
+  expectFullCoverage,
   transitionAwareKey,
 } from '../test/support/transitions.js';
 import { type HttpProbeOutput, httpMachine } from './http.machine.js';
@@ -114,10 +113,7 @@ test('every transition of the http machine is replayed against an actor', async 
     }
   }
 
-  const report = coverageReport('http', definedTransitions(httpMachine), collector.taken);
-  console.log(report.line);
-  expect(report.missing).toEqual([]);
-  expect(report.covered).toBe(report.total);
+  expectFullCoverage('http', httpMachine, collector.taken);
 });
 
 test('availability rules: one failure degrades, the threshold or an open breaker is DOWN, a success is UP', () => {

@@ -2,9 +2,8 @@ import { expect, test } from 'vitest';
 import { type AnyEventObject, type AnyMachineSnapshot, createActor, type SnapshotFrom } from 'xstate';
 import { createManualClock, settle } from '../src/clock.js';
 import {
-  coverageReport,
   createTransitionCollector,
-  definedTransitions,
+  expectFullCoverage,
   transitionPaths,
 } from '../test/support/transitions.js';
 import { MAX_CRASH_COUNT, mcpMachine, restartDelay } from './mcp.machine.js';
@@ -60,10 +59,7 @@ test('every transition of the mcp machine is replayed against an actor', async (
     actor.stop();
     expect(clock.pendingTimers()).toBe(0);
   }
-  const report = coverageReport('mcp', definedTransitions(mcpMachine), collector.taken);
-  console.log(report.line);
-  expect(report.missing).toEqual([]);
-  expect(report.covered).toBe(report.total);
+  expectFullCoverage('mcp', mcpMachine, collector.taken);
 });
 
 test('a crash loop backs off more and more; a run longer than minUptime restarts quickly', async () => {

@@ -2,9 +2,8 @@ import { expect, test } from 'vitest';
 import { type AnyEventObject, createActor, fromPromise, type SnapshotFrom } from 'xstate';
 import { createManualClock, settle } from '../src/clock.js';
 import {
-  coverageReport,
   createTransitionCollector,
-  definedTransitions,
+  expectFullCoverage,
   transitionPaths,
 } from '../test/support/transitions.js';
 import {
@@ -113,10 +112,7 @@ test('every transition of the webmcp-page machine is replayed against an actor',
     expect(clock.pendingTimers()).toBe(0);
   }
 
-  const report = coverageReport('webmcp-page', definedTransitions(webMcpPageMachine), collector.taken);
-  console.log(report.line);
-  expect(report.missing).toEqual([]);
-  expect(report.covered).toBe(report.total);
+  expectFullCoverage('webmcp-page', webMcpPageMachine, collector.taken);
 });
 
 test('a lost tab re-attaches with growing, capped backoff; a good attach starts it over', async () => {

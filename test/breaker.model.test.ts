@@ -3,12 +3,7 @@ import type { AnyEventObject } from 'xstate';
 import { type BreakerContext, breakerMachine } from '../machines/breaker.machine.js';
 import { createManualClock, settle } from '../src/clock.js';
 import { type BreakerCheckpoint, createCircuitBreaker } from '../src/reliability/breaker.js';
-import {
-  coverageReport,
-  createTransitionCollector,
-  definedTransitions,
-  transitionPaths,
-} from './support/transitions.js';
+import { createTransitionCollector, expectFullCoverage, transitionPaths } from './support/transitions.js';
 
 const input = { failureThreshold: 2, resetTimeoutMs: 1_000, halfOpenMaxCalls: 2, successThreshold: 2 };
 /** The failure-rate rule, small enough to explore: ≥ 2/3 failed of the last 3 calls, 3 calls at least. */
@@ -173,8 +168,5 @@ test('every transition of the breaker machine is replayed against createCircuitB
   }
   console.log(`breaker: replayed ${replayed} paths`);
 
-  const report = coverageReport('breaker', definedTransitions(breakerMachine), collector.taken);
-  console.log(report.line);
-  expect(report.missing).toEqual([]);
-  expect(report.covered).toBe(report.total);
+  expectFullCoverage('breaker', breakerMachine, collector.taken);
 });

@@ -3,12 +3,7 @@ import type { InspectionEvent } from 'xstate';
 import { retryMachine } from '../machines/retry.machine.js';
 import { createManualClock, settle } from '../src/clock.js';
 import { retry } from '../src/reliability/retry.js';
-import {
-  coverageReport,
-  createTransitionCollector,
-  definedTransitions,
-  transitionPaths,
-} from './support/transitions.js';
+import { createTransitionCollector, expectFullCoverage, transitionPaths } from './support/transitions.js';
 
 const policy = { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 1_000, jitter: 0.2 };
 const ERROR = 'xstate.error.actor.attempt';
@@ -138,7 +133,5 @@ test('every transition of the retry machine is replayed against retry()', async 
     }
   }
 
-  const report = coverageReport('retry', definedTransitions(retryMachine), collector.taken);
-  console.log(report.line);
-  expect(report.missing).toEqual([]);
+  expectFullCoverage('retry', retryMachine, collector.taken);
 });

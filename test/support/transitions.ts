@@ -1,4 +1,5 @@
 import { getShortestPaths } from '@xstate/graph';
+import { expect } from 'vitest';
 import type {
   AnyActorLogic,
   AnyEventObject,
@@ -99,4 +100,12 @@ export function coverageReport(label: string, defined: Set<string>, taken: Set<s
     missing,
     line: `${label}: covered ${defined.size - missing.length}/${defined.size} transitions`,
   };
+}
+
+/** Prints `"<label>: covered N/M transitions"` and fails naming every transition of `machine` never taken. */
+export function expectFullCoverage(label: string, machine: AnyStateMachine, taken: Set<string>): void {
+  const report = coverageReport(label, definedTransitions(machine), taken);
+  console.log(report.line);
+  expect(report.missing).toEqual([]);
+  expect(report.covered).toBe(report.total);
 }
