@@ -5,7 +5,7 @@
  * Real processes: the lab upstream (test/fixtures/mcp-lab-upstream.mjs) and server-everything.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
@@ -164,7 +164,7 @@ test('timeouts: safe tools are retried, others never; the caller is cancelled at
   controller.abort(new Error('caller gave up'));
   expect(await aborted).toMatchObject({ message: 'caller gave up' });
   await waitFor(
-    () => readFileSync(cancels, 'utf8').includes('stall'),
+    () => existsSync(cancels) && readFileSync(cancels, 'utf8').includes('stall'),
     5_000,
     'the cancellation at the server',
   );
