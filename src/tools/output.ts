@@ -10,9 +10,9 @@ import type { ToolOutputSchema } from './types.js';
 
 /** The failure form of every code-defined tool's answer (`ToolFailure` without `passthrough`). */
 export const toolFailureOutput = z.object({
-  success: z.literal(false),
+  success: z.literal(false).describe('The call failed.'),
   error: z.string().describe('What went wrong, in words.'),
-  error_code: z.enum(ERROR_CODES).describe('What kind of failure it is (see the table above).'),
+  error_code: z.enum(ERROR_CODES).describe('The kind of failure.'),
   field: z
     .string()
     .optional()
