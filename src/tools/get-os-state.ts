@@ -18,7 +18,7 @@ export const getOsStateOutput = z.object({
     .looseObject({
       state: z.string(),
       startedAt: z.string().nullable(),
-      uptimeMs: z.number().min(0),
+      uptimeMs: z.number(),
       backends: z.array(z.string()),
       healthCheckIntervalMs: z.number(),
     })

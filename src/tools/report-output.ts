@@ -48,7 +48,7 @@ export const breakerMetricsOutput = z.looseObject({
   cancelledCalls: count,
   tripsCount: count,
   openCount: count,
-  lastOpenDurationMs: z.number().min(0).nullable(),
+  lastOpenDurationMs: z.number().nullable(),
   timeInStateMs: z.looseObject({ CLOSED: z.number(), OPEN: z.number(), HALF_OPEN: z.number() }),
   transitions: z.array(
     z.looseObject({ from: breakerState, to: breakerState, at: z.number(), reason: z.string() }),

@@ -38,7 +38,7 @@ export const sendLlmPromptOutput = z.object({
       total: z.number().int().min(0),
     })
     .describe('Token counts from `usage` (0 when the server gives none).'),
-  latencyMs: z.number().min(0).describe('Time from sending the request to its answer, retries included.'),
+  latencyMs: z.number().describe('Time from sending the request to its answer, retries included.'),
 });
 
 /**
