@@ -19,11 +19,12 @@ export function sendLlmPromptInput(maxPromptChars = MAX_PROMPT_CHARS) {
 }
 
 const tokens = z.number().int().min(0).nullish();
+const choice = z.looseObject({ message: z.looseObject({ content: z.string() }) });
 
 /** The part of an OpenAI-compatible chat completion the tool reads. */
 const chatCompletion = z.looseObject({
   model: z.string().nullish(),
-  choices: z.array(z.looseObject({ message: z.looseObject({ content: z.string() }) })).min(1, 'no choice'),
+  choices: z.tuple([choice], choice),
   usage: z.looseObject({ prompt_tokens: tokens, completion_tokens: tokens, total_tokens: tokens }).nullish(),
 });
 
@@ -78,7 +79,7 @@ export function sendLlmPromptTool(
       const body = parseReply(chatCompletion, reply, 'the LLM answer');
       const usage = body.usage ?? {};
       return {
-        response: (body.choices[0] as { message: { content: string } }).message.content,
+        response: body.choices[0].message.content,
         model: body.model ?? args.model,
         tokensUsed: {
           prompt: usage.prompt_tokens ?? 0,

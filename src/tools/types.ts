@@ -106,9 +106,9 @@ export interface ToolDescriptor {
   /** The zod object the arguments are validated with (MCP's registerTool takes its `.shape`). */
   schema: z.ZodObject<z.ZodRawShape>;
   /**
-   * JSON Schema (root `type: 'object'`) of every answer's structured content, when the tool declares
-   * one: for code-defined tools, `{ success: true, …fields }` or the failure form; for a tool a
-   * backend provides, the backend's own `outputSchema`, unchanged.
+   * JSON Schema of every answer's structured content, when the tool declares one: for code-defined
+   * tools, root `type: 'object'` with `oneOf` `{ success: true, …fields }` or the failure form; for a
+   * tool a backend provides, the backend's own `outputSchema`, unchanged.
    */
   outputSchema?: Record<string, unknown>;
 }
