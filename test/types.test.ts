@@ -1,6 +1,8 @@
 import { describe, expectTypeOf, test } from 'vitest';
+import type { z } from 'zod';
 import {
   type BreakerState,
+  type Bridge,
   type BrokenCircuitError,
   type CircuitBreakerMetrics,
   type Clock,
@@ -10,6 +12,7 @@ import {
   DEFAULT_RETRY_POLICIES,
   type RetryMetricsSnapshot,
   retry,
+  type ToolDescriptor,
 } from '../src/index.js';
 
 describe('public types', () => {
@@ -44,5 +47,11 @@ describe('public types', () => {
       .toMatchTypeOf<
         { operation?: string; signal?: AbortSignal; clock?: Clock; random?: () => number } | undefined
       >();
+  });
+
+  test('a tool definition may declare its output as a zod object; a descriptor lists it as JSON Schema', () => {
+    type Definition = Parameters<Bridge['registerTool']>[0];
+    expectTypeOf<Definition['outputSchema']>().toEqualTypeOf<z.ZodObject<z.ZodRawShape> | undefined>();
+    expectTypeOf<ToolDescriptor['outputSchema']>().toEqualTypeOf<Record<string, unknown> | undefined>();
   });
 });
