@@ -5,8 +5,9 @@
  * only reports whether the tables are stale (test/tools-doc.test.ts runs the same comparison).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { isMainModule } from '../src/is-main.js';
 import { builtInTools } from '../src/tools/index.js';
 import { toolFailureOutput } from '../src/tools/output.js';
 
@@ -98,8 +99,7 @@ export function markedTables(doc: string): string[] {
   return [...doc.matchAll(MARKED)].map((match) => match[1] as string);
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
+if (isMainModule(import.meta.url)) {
   const doc = readFileSync(TOOLS_DOC, 'utf8');
   const rendered = renderToolsDoc(doc);
   if (process.argv.includes('--check')) {
