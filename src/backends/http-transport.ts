@@ -16,7 +16,10 @@ import {
   HttpTimeoutError,
   isTransientStatus,
 } from './http-errors.js';
-import type { FetchLike, HttpJsonRequestInit, HttpRequestInit, HttpResponse } from './http-types.js';
+import type { FetchLike, HttpJsonRequestInit, HttpResponse } from './http-types.js';
+
+const ACCEPT_JSON = { accept: 'application/json' };
+const JSON_HEADERS = { accept: 'application/json', 'content-type': 'application/json' };
 
 /** `Retry-After` (delay in seconds or an HTTP date) in ms from `nowMs`; undefined when absent or invalid. */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
@@ -68,37 +71,91 @@ export interface HttpTransportOptions {
   inFlight: Set<AbortController>;
 }
 
-/** One attempt: `(path, init, timeoutMs, outer, attempts) → HttpResponse`. */
-export type Exchange = (
-  path: string,
-  init: RequestInit,
-  timeoutMs: number,
-  outer: AbortSignal,
-  attempts: number,
-) => Promise<HttpResponse>;
+/** A request as each of its attempts sends it, built once per request by {@link HttpTransport.prepare}. */
+export interface PreparedRequest {
+  /** The path as the caller gave it, for errors. */
+  path: string;
+  url: string;
+  /** Upper case. */
+  method: string;
+  /** Copied for each attempt (a `fetch` may change the object it is given). */
+  headers: Readonly<Record<string, string>>;
+  body: RequestInit['body'] | undefined;
+  /** The caller's other `RequestInit` fields (`redirect`, `cache`, …), when it gave any. */
+  rest: RequestInit | undefined;
+}
 
-/**
- * Makes the attempt function. An attempt sends the request and reads the whole body, under a timeout
- * on the injected clock. Resolves with any answer < 400 and rejects with `HttpStatusError` for ≥ 400;
- * network errors and timeouts become `HttpNetworkError` / `HttpTimeoutError`; an abort of `outer`,
- * `AttemptAbortedError`.
- */
-export function createExchange(options: HttpTransportOptions): Exchange {
+export interface HttpTransport {
+  /**
+   * The request `init` describes (`json`: `init.json` is the body, sent as JSON, POST unless a
+   * method is given). The backend's own fields (`timeoutMs`, `operation`, `signal`, `json`) stay out.
+   */
+  prepare(path: string, init: HttpJsonRequestInit, json: boolean): PreparedRequest;
+  /**
+   * One attempt of `request`: sends it and reads the whole body, under a timeout on the injected
+   * clock. Resolves with any answer < 400 and rejects with `HttpStatusError` for ≥ 400; network errors
+   * and timeouts become `HttpNetworkError` / `HttpTimeoutError`; an abort of `outer`,
+   * `AttemptAbortedError`.
+   */
+  exchange(
+    request: PreparedRequest,
+    timeoutMs: number,
+    outer: AbortSignal,
+    attempts: number,
+  ): Promise<HttpResponse>;
+}
+
+/** Fields of a request's init that are the backend's, not `fetch`'s, or that `prepare` sets itself. */
+const OWN_FIELDS = new Set(['json', 'timeoutMs', 'operation', 'signal', 'method', 'headers', 'body']);
+
+/** The caller's other `RequestInit` fields, or undefined when there are none (the usual case). */
+function restOf(init: HttpJsonRequestInit): RequestInit | undefined {
+  let rest: Record<string, unknown> | undefined;
+  for (const key in init) {
+    if (OWN_FIELDS.has(key) || !Object.hasOwn(init, key)) continue;
+    rest ??= {};
+    rest[key] = (init as Record<string, unknown>)[key];
+  }
+  return rest as RequestInit | undefined;
+}
+
+/** Makes the backend's transport: requests prepared once, then sent once per attempt. */
+export function createTransport(options: HttpTransportOptions): HttpTransport {
   const { name, base, baseQuery, clock, stopSignal, inFlight } = options;
   const fetchImpl = options.fetch;
   const defaultHeaders = headerRecord(options.headers);
-  const hasDefaultHeaders = Object.keys(defaultHeaders).length > 0;
+  // The backend's headers merged with each kind of request's own, once: a request without headers
+  // of its own uses one of these as it is.
+  const plainHeaders = Object.freeze(defaultHeaders);
+  const acceptJson = Object.freeze(headerRecord(defaultHeaders, ACCEPT_JSON));
+  const sendJson = Object.freeze(headerRecord(defaultHeaders, JSON_HEADERS));
 
   const urlOf = (path: string) => {
     const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
     if (!baseQuery) return url;
     return `${url}${url.includes('?') ? `&${baseQuery.slice(1)}` : baseQuery}`;
   };
-  const headersOf = (extra: HeadersInit | undefined): Record<string, string> =>
-    extra ? headerRecord(defaultHeaders, extra) : hasDefaultHeaders ? { ...defaultHeaders } : {};
 
-  return async (path, init, timeoutMs, outer, attempts) => {
-    const method = (init.method ?? 'GET').toUpperCase();
+  const prepare = (path: string, init: HttpJsonRequestInit, json: boolean): PreparedRequest => {
+    const sendsJson = json && init.json !== undefined;
+    const base = json ? (sendsJson ? sendJson : acceptJson) : plainHeaders;
+    return {
+      path,
+      url: urlOf(path),
+      method: (init.method ?? (sendsJson ? 'POST' : 'GET')).toUpperCase(),
+      headers: init.headers ? headerRecord(base, init.headers) : base,
+      body: sendsJson ? JSON.stringify(init.json) : (init.body ?? undefined),
+      rest: restOf(init),
+    };
+  };
+
+  const exchange = async (
+    request: PreparedRequest,
+    timeoutMs: number,
+    outer: AbortSignal,
+    attempts: number,
+  ): Promise<HttpResponse> => {
+    const { method, path } = request;
     if (outer.aborted) throw new AttemptAbortedError('aborted before the attempt');
     const controller = new AbortController();
     let timedOut = false;
@@ -112,13 +169,14 @@ export function createExchange(options: HttpTransportOptions): Exchange {
     inFlight.add(controller);
     const startedAt = clock.now();
     let during: 'request' | 'body' = 'request';
+    const headers = { ...request.headers };
+    const init: RequestInit =
+      request.body === undefined
+        ? { method, headers, signal: controller.signal }
+        : { method, headers, body: request.body, signal: controller.signal };
+    if (request.rest) Object.assign(init, request.rest);
     try {
-      const response = await fetchImpl(urlOf(path), {
-        ...init,
-        method,
-        headers: headersOf(init.headers),
-        signal: controller.signal,
-      });
+      const response = await fetchImpl(request.url, init);
       during = 'body';
       const text = await response.text();
       if (timedOut) throw new HttpTimeoutError(name, method, path, timeoutMs);
@@ -165,6 +223,8 @@ export function createExchange(options: HttpTransportOptions): Exchange {
       if (onAbort) outer.removeEventListener('abort', onAbort);
     }
   };
+
+  return { prepare, exchange };
 }
 
 /** Node warns past 10 listeners on one signal; the backend's stop signal has one per request in flight. */
@@ -206,19 +266,4 @@ export function splitBaseUrl(baseUrl: string): { base: string; baseQuery: string
   parsed.search = '';
   parsed.hash = '';
   return { base: parsed.href.replace(/\/+$/, ''), baseQuery, ...(basicAuth ? { basicAuth } : {}) };
-}
-
-const ACCEPT_JSON = { accept: 'application/json' };
-const JSON_HEADERS = { accept: 'application/json', 'content-type': 'application/json' };
-
-/** A `requestJson` init as a `request` init: `json` as the body (POST unless a method is given), JSON headers unless given. */
-export function jsonRequestInit(init: HttpJsonRequestInit): HttpRequestInit {
-  const { json, ...rest } = init;
-  if (json === undefined) return { ...rest, headers: headerRecord(ACCEPT_JSON, rest.headers) };
-  return {
-    ...rest,
-    headers: headerRecord(JSON_HEADERS, rest.headers),
-    body: JSON.stringify(json),
-    method: rest.method ?? 'POST',
-  };
 }
