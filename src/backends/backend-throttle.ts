@@ -64,11 +64,11 @@ export function createBackendThrottle(
   const retryAfterMs = Math.ceil((config?.windowMs ?? BACKEND_THROTTLE_DEFAULTS.windowMs) / 20);
   return {
     refusal(breakerOpen) {
-      if (breakerOpen || throttle.admit()) return undefined;
-      // Below the minimum the request is counted, never refused (`requests` counts this one now).
-      const { requests, rejectProbability } = throttle.snapshot();
-      if (requests - 1 < minimumRequests) return undefined;
-      return new ThrottledError(name, rejectProbability, retryAfterMs);
+      if (breakerOpen) return undefined;
+      // Below the minimum the request is counted, never refused.
+      const warm = throttle.snapshot().requests >= minimumRequests;
+      if (throttle.admit() || !warm) return undefined;
+      return new ThrottledError(name, throttle.snapshot().rejectProbability, retryAfterMs);
     },
     record(error) {
       throttle.record(error === undefined || !isOverloadSignal(error));
