@@ -38,7 +38,7 @@ export function triggerEvolutionTool(
       assertAvailable(socket, clock.now());
       const reply = await socket.request<EvolutionReply>(
         { requestId: requestId('evo', clock.now(), random), action: 'evolve', ...args },
-        { ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), signal },
+        { timeoutMs: options.timeoutMs, signal },
       );
       if (reply.success === false) throw new ToolExecutionError(reply.error ?? 'evolution failed');
       return {
