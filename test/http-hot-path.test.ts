@@ -117,3 +117,52 @@ describe('what fetch receives', () => {
     expect(server.requests.map((r) => r.method)).toEqual(['POST', 'GET', 'PUT']);
   });
 });
+
+describe('attempts started in the same ms with the same timeout share their abort', () => {
+  test('one that hangs times out alone: those that answered are unaffected, and a later one keeps its own deadline', async () => {
+    const clock = createManualClock(1_000);
+    const server = await startServer((req, res) => {
+      if (req.url?.startsWith('/v1/fast')) json(res, 200, { ok: true });
+      // /v1/slow and /v1/late never answer
+    });
+    const backend = backendOn(server, clock, { retry: { maxRetries: 0 } });
+    const slow = backend.requestJson('/slow').catch((error: unknown) => error);
+    const fast = await backend.requestJson('/fast');
+    await server.waitForHit(2);
+    expect(fast).toEqual({ ok: true });
+    await clock.advance(500);
+    const later = backend.requestJson('/late').catch((error: unknown) => error);
+    await server.waitForHit(3);
+    await clock.advance(500);
+    expect(await slow).toMatchObject({
+      name: 'HttpTimeoutError',
+      message: expect.stringContaining('GET /slow'),
+    });
+    expect(await Promise.race([later, Promise.resolve('pending')])).toBe('pending');
+    // Same ms again, after the timeout: a fresh abort, not the one that fired.
+    const again = await backend.requestJson('/fast?again');
+    expect(again).toEqual({ ok: true });
+    await clock.advance(500);
+    expect(await later).toMatchObject({
+      name: 'HttpTimeoutError',
+      message: expect.stringContaining('GET /late'),
+    });
+  });
+
+  test('stop() rejects every attempt of the group; a caller abort ends only its own', async () => {
+    const clock = createManualClock(1_000);
+    const server = await startServer(() => {}); // never answers
+    const backend = backendOn(server, clock, { retry: { maxRetries: 0 } });
+    const caller = new AbortController();
+    const a = backend.requestJson('/a').catch((error: unknown) => error);
+    const b = backend.requestJson('/b').catch((error: unknown) => error);
+    const c = backend.requestJson('/c', { signal: caller.signal }).catch((error: unknown) => error);
+    await server.waitForHit(3);
+    caller.abort(new Error('caller gave up'));
+    expect(await c).toMatchObject({ message: 'caller gave up' });
+    expect(await Promise.race([a, Promise.resolve('pending')])).toBe('pending');
+    await backend.stop();
+    expect(await a).toMatchObject({ name: 'HttpBackendStoppedError' });
+    expect(await b).toMatchObject({ name: 'HttpBackendStoppedError' });
+  });
+});

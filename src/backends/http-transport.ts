@@ -119,16 +119,33 @@ function restOf(init: HttpJsonRequestInit): RequestInit | undefined {
   return rest as RequestInit | undefined;
 }
 
+/** Attempts sharing one controller (see `joinGroup`). */
+interface AttemptGroup {
+  controller: AbortController;
+  /** Clock time the attempts started at. */
+  at: number;
+  timeoutMs: number;
+  /** Attempts in flight. */
+  members: number;
+  /** Attempts made with it so far. */
+  uses: number;
+}
+
+/** Whether `controller` was aborted by an attempt's timeout. */
+const timeoutAborted = (controller: AbortController) =>
+  controller.signal.aborted && controller.signal.reason instanceof HttpTimeoutError;
+
 /** Makes the backend's transport: requests prepared once, then sent once per attempt. */
 export function createTransport(options: HttpTransportOptions): HttpTransport {
   const { name, base, baseQuery, clock, stopSignal, inFlight } = options;
   const fetchImpl = options.fetch;
   const defaultHeaders = headerRecord(options.headers);
   // The backend's headers merged with each kind of request's own, once: a request without headers
-  // of its own uses one of these as it is.
-  const plainHeaders = Object.freeze(defaultHeaders);
-  const acceptJson = Object.freeze(headerRecord(defaultHeaders, ACCEPT_JSON));
-  const sendJson = Object.freeze(headerRecord(defaultHeaders, JSON_HEADERS));
+  // of its own uses one of these as it is (never changed: each attempt sends a copy). Not frozen:
+  // V8 copies a frozen object ~5× slower.
+  const plainHeaders: Readonly<Record<string, string>> = defaultHeaders;
+  const acceptJson: Readonly<Record<string, string>> = headerRecord(defaultHeaders, ACCEPT_JSON);
+  const sendJson: Readonly<Record<string, string>> = headerRecord(defaultHeaders, JSON_HEADERS);
 
   const urlOf = (path: string) => {
     const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
@@ -149,6 +166,32 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
     };
   };
 
+  /**
+   * The controller of attempts under the stop signal that start in the same clock ms with the same
+   * timeout: they would all time out at the same instant, and `stop()` aborts them all anyway, so
+   * they share one (an `AbortController` costs ~2 µs on Node 20). An attempt with a caller's signal
+   * gets one of its own, aborted by that signal alone.
+   */
+  let group: AttemptGroup | undefined;
+  const joinGroup = (at: number, timeoutMs: number): AttemptGroup => {
+    const current = group;
+    if (
+      current &&
+      current.at === at &&
+      current.timeoutMs === timeoutMs &&
+      !current.controller.signal.aborted
+    ) {
+      if (current.members++ === 0) inFlight.add(current.controller);
+      // A `fetch` may leave a listener on the signal until its request is collected (undici does).
+      if (current.uses++ === 1) allowManyListeners(current.controller.signal);
+      return current;
+    }
+    const created: AttemptGroup = { controller: new AbortController(), at, timeoutMs, members: 1, uses: 1 };
+    inFlight.add(created.controller);
+    group = created;
+    return created;
+  };
+
   const exchange = async (
     request: PreparedRequest,
     timeoutMs: number,
@@ -157,17 +200,21 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
   ): Promise<HttpResponse> => {
     const { method, path } = request;
     if (outer.aborted) throw new AttemptAbortedError('aborted before the attempt');
-    const controller = new AbortController();
+    const startedAt = clock.now();
+    const shared = outer === stopSignal ? joinGroup(startedAt, timeoutMs) : undefined;
+    const controller = shared ? shared.controller : new AbortController();
+    // Set by this attempt's timer; a shared controller aborted by a timeout is this attempt's too.
     let timedOut = false;
     const timer = clock.setTimeout(() => {
       timedOut = true;
       controller.abort(new HttpTimeoutError(name, method, path, timeoutMs));
     }, timeoutMs);
     // The backend's stop signal reaches the attempt through `inFlight`; a caller's, through a listener.
-    const onAbort = outer === stopSignal ? undefined : () => controller.abort(outer.reason);
-    if (onAbort) outer.addEventListener('abort', onAbort, { once: true });
-    inFlight.add(controller);
-    const startedAt = clock.now();
+    const onAbort = shared ? undefined : () => controller.abort(outer.reason);
+    if (onAbort) {
+      outer.addEventListener('abort', onAbort, { once: true });
+      inFlight.add(controller);
+    }
     let during: 'request' | 'body' = 'request';
     const headers = { ...request.headers };
     const init: RequestInit =
@@ -179,7 +226,8 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
       const response = await fetchImpl(request.url, init);
       during = 'body';
       const text = await response.text();
-      if (timedOut) throw new HttpTimeoutError(name, method, path, timeoutMs);
+      if (timedOut || (shared && timeoutAborted(controller)))
+        throw new HttpTimeoutError(name, method, path, timeoutMs);
       const latencyMs = clock.now() - startedAt;
       if (response.status >= 400) {
         const retryAfterMs = isTransientStatus(response.status)
@@ -213,14 +261,17 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
         attempts,
       };
     } catch (error) {
-      if (error instanceof HttpStatusError || error instanceof HttpTimeoutError) throw error;
-      if (timedOut) throw new HttpTimeoutError(name, method, path, timeoutMs);
+      if (error instanceof HttpStatusError) throw error;
+      if (timedOut || (shared && timeoutAborted(controller)))
+        throw new HttpTimeoutError(name, method, path, timeoutMs);
       if (outer.aborted) throw new AttemptAbortedError('aborted during the attempt', { cause: error });
       throw new HttpNetworkError(name, method, path, during, error);
     } finally {
       clock.clearTimeout(timer);
-      inFlight.delete(controller);
-      if (onAbort) outer.removeEventListener('abort', onAbort);
+      if (onAbort) {
+        inFlight.delete(controller);
+        outer.removeEventListener('abort', onAbort);
+      } else if (shared && --shared.members === 0) inFlight.delete(controller);
     }
   };
 
