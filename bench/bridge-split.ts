@@ -258,11 +258,11 @@ export async function runBridgeSplit(): Promise<void> {
       run: async () => transport.prepare('/chat/completions', body, true),
     },
     {
-      name: 'transport: exchange (controller, timer, fetch + body), once per attempt',
+      name: 'transport: exchange (shared controller, timer, fetch + body), once per attempt',
       run: () => transport.exchange(prepared, 60_000, stopSignal, 1),
     },
     {
-      name: 'transport piece: new AbortController().signal (1 per attempt)',
+      name: 'transport piece: new AbortController().signal (1 per attempt group: same ms, same timeout)',
       run: async () => new AbortController().signal,
     },
     {

@@ -15,7 +15,7 @@
  *   (no retry: the next probe is the retry). One owner per probe: periodic probes are `probe()`,
  *   called by the bridge's health check; the breaker entering HALF_OPEN asks for one probe, its trial
  *   call when there is no traffic, so health shows recovery by itself.
- * - Timeouts run on the injected clock (one AbortController per attempt and `clock.setTimeout`), never
+ * - Timeouts run on the injected clock (`clock.setTimeout` per attempt; see http-transport.ts), never
  *   on `AbortSignal.timeout`. The attempt itself is http-transport.ts.
  * - A call aborted by its caller (or by `stop()`) is not a failure of the backend: the breaker counts it
  *   as cancelled (neither success nor failure: it only frees a HALF_OPEN trial slot) and the machine is
