@@ -1,19 +1,28 @@
 /*
- * Where a tool call's overhead goes, without any network: `send_llm_prompt` through the bridge against
- * an in-process `fetch` that answers at once, beside the same request made directly, then each piece
- * of the bridge path timed in isolation (minus a bare `await`), all in interleaved rounds.
- * Alone: `npx tsx bench/bridge-split.ts`. `BASELINE=<checkout of an earlier commit>` adds that
- * version's bridge to the head-to-head, in the same interleaved rounds (before/after in one run).
+ * Where a tool call's overhead goes. HTTP without any network: `send_llm_prompt` through the bridge
+ * against an in-process `fetch` that answers at once, beside the same request made directly.
+ * WebSocket on loopback: `trigger_evolution` through the bridge against the lab's evolution daemon on
+ * 127.0.0.1, beside the same request sent on a `ws` client of its own. Then each piece of the HTTP
+ * path timed in isolation (minus a bare `await`). Everything in interleaved rounds.
+ * Alone: `npx tsx --expose-gc bench/bridge-split.ts`. `BASELINE=<checkout of an earlier commit>`
+ * (with its own `npm ci`) adds that version's bridge to both head-to-heads, in the same interleaved
+ * rounds (before/after in one run); `BASELINE_LABEL` names it.
  */
 import { pathToFileURL } from 'node:url';
+import { WebSocket } from 'ws';
 import { createHttpBackend, type FetchLike } from '../src/backends/http.js';
+import { createTransport } from '../src/backends/http-transport.js';
+import { NodeWebSocket } from '../src/backends/node-websocket.js';
 import { createBridge } from '../src/bridge/create-bridge.js';
+import type { BridgeConfig } from '../src/bridge/types.js';
 import { systemClock } from '../src/clock.js';
+import { startLab } from '../src/lab/index.js';
 import { createCircuitBreaker } from '../src/reliability/breaker.js';
 import { retry } from '../src/reliability/retry.js';
 import { createRetryBudget, nestedRetryBudget } from '../src/reliability/retry-budget.js';
 import { createRetryMetrics } from '../src/reliability/retry-metrics.js';
 import { createReliabilityEventHub } from '../src/telemetry/events.js';
+import { traceToolCall } from '../src/telemetry/tracing.js';
 import { assertAvailable } from '../src/tools/availability.js';
 import { sendLlmPromptInput } from '../src/tools/send-llm-prompt.js';
 import { differences, interleaved, spread, type TimedCase, us } from './interleave.js';
@@ -31,42 +40,98 @@ const BASE = 'http://127.0.0.1:1/v1';
 const args = { prompt: 'hello lab', max_tokens: 16 };
 const value = async () => 1;
 
-/** The bridge of the checkout named by `BASELINE`, if any, on the same in-process fetch. */
-async function baselineBridge(): Promise<
-  { label: string; call: () => Promise<void>; stop: () => Promise<void> } | undefined
-> {
-  const dir = process.env.BASELINE;
-  if (!dir) return undefined;
-  const module = (await import(pathToFileURL(`${dir}/src/bridge/create-bridge.ts`).href)) as {
-    createBridge: typeof createBridge;
-  };
-  const bridge = module.createBridge({
-    fetch: fakeFetch,
-    logger: quiet,
-    surface: false,
-    backends: { lmStudio: { url: BASE } },
-  });
+const evolveArgs = { seed_shader: 'void main(){}', generations: 1 };
+
+/** One bridge: lmStudio on the in-process fetch, evolution on the lab; the other defaults off. */
+const bridgeConfig = (evolutionUrl: string): BridgeConfig => ({
+  fetch: fakeFetch,
+  WebSocket: NodeWebSocket,
+  logger: quiet,
+  surface: false,
+  backends: {
+    lmStudio: { url: BASE },
+    evolution: { url: evolutionUrl },
+    agents: { enabled: false },
+    a2a: { enabled: false },
+  },
+});
+
+interface BenchBridge {
+  label: string;
+  llm: () => Promise<void>;
+  evolve: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/** A bridge of `createBridge` (this version's or a baseline's) with its two backends started. */
+async function benchBridge(
+  label: string,
+  create: (config: BridgeConfig) => ReturnType<typeof createBridge>,
+  evolutionUrl: string,
+): Promise<BenchBridge> {
+  const bridge = create(bridgeConfig(evolutionUrl));
   bridge.backend('lmStudio')?.start();
+  const evolution = bridge.backend('evolution');
+  if (!evolution) throw new Error('bench setup: no evolution backend');
+  evolution.start();
+  const deadline = Date.now() + 10_000;
+  while (evolution.status().state !== 'CONNECTED') {
+    if (Date.now() > deadline) throw new Error(`bench setup: ${label} evolution not connected`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   return {
-    label: process.env.BASELINE_LABEL ?? dir,
-    call: async () => {
+    label,
+    llm: async () => {
       const result = await bridge.callTool('send_llm_prompt', args);
-      if (!result.success) throw new Error(`baseline send_llm_prompt failed: ${result.error}`);
+      if (!result.success) throw new Error(`${label} send_llm_prompt failed: ${result.error}`);
+    },
+    evolve: async () => {
+      const result = await bridge.callTool('trigger_evolution', evolveArgs);
+      if (!result.success) throw new Error(`${label} trigger_evolution failed: ${result.error}`);
     },
     stop: () => bridge.stop(),
   };
 }
 
-export async function runBridgeSplit(): Promise<void> {
-  const bridge = createBridge({
-    fetch: fakeFetch,
-    logger: quiet,
-    surface: false,
-    backends: { lmStudio: { url: BASE } },
+/** The bridge of the checkout named by `BASELINE`, if any, on the same fetch and lab. */
+async function baselineBridge(evolutionUrl: string): Promise<BenchBridge | undefined> {
+  const dir = process.env.BASELINE;
+  if (!dir) return undefined;
+  const module = (await import(pathToFileURL(`${dir}/src/bridge/create-bridge.ts`).href)) as {
+    createBridge: typeof createBridge;
+  };
+  return benchBridge(process.env.BASELINE_LABEL ?? dir, module.createBridge, evolutionUrl);
+}
+
+/** `evolve` requests on a `ws` client of its own: what the bridge's WebSocket call is compared with. */
+async function directEvolution(url: string): Promise<{ call: () => Promise<void>; close: () => void }> {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const waiting = new Map<string, () => void>();
+  socket.on('message', (data: Buffer) => {
+    const reply = JSON.parse(String(data)) as { requestId?: string };
+    const done = reply.requestId === undefined ? undefined : waiting.get(reply.requestId);
+    if (!done) return;
+    waiting.delete(reply.requestId as string);
+    done();
   });
-  const lm = bridge.backend('lmStudio');
-  if (!lm) throw new Error('bench setup: no lmStudio backend');
-  lm.start();
+  let next = 0;
+  return {
+    call: () =>
+      new Promise<void>((resolve) => {
+        const requestId = `evo_${Date.now()}_${(next++).toString(36)}`;
+        waiting.set(requestId, resolve);
+        socket.send(JSON.stringify({ requestId, action: 'evolve', ...evolveArgs }));
+      }),
+    close: () => socket.close(),
+  };
+}
+
+export async function runBridgeSplit(): Promise<void> {
+  const lab = await startLab({ wsPort: 0, httpPort: 0, controlPort: 0 });
+  const current = await benchBridge('this version', createBridge, lab.urls.evolution);
+  const baseline = await baselineBridge(lab.urls.evolution);
+  const bridges = baseline ? [baseline, current] : [current];
   const direct = async () => {
     const response = await fakeFetch(`${BASE}/chat/completions`, {
       method: 'POST',
@@ -79,40 +144,61 @@ export async function runBridgeSplit(): Promise<void> {
     });
     await response.json();
   };
+  const socket = await directEvolution(lab.urls.evolution);
+  const rounds = 15;
+  const headToHead = await interleaved(
+    [
+      { name: 'http direct', run: direct },
+      ...bridges.map((b) => ({ name: `http ${b.label}`, run: b.llm })),
+      { name: 'ws direct', run: socket.call },
+      ...bridges.map((b) => ({ name: `ws ${b.label}`, run: b.evolve })),
+    ],
+    { rounds, ops: 3_000, warmup: 3_000 },
+  );
+  const n = bridges.length;
+  const httpDirect = headToHead[0] as number[];
+  const wsDirect = headToHead[1 + n] as number[];
+  const rows: string[][] = [];
+  for (const [kind, directSamples, offset] of [
+    ['send_llm_prompt, in-process fetch', httpDirect, 1],
+    ['trigger_evolution, lab socket on 127.0.0.1', wsDirect, 2 + n],
+  ] as const) {
+    for (const [i, b] of bridges.entries()) {
+      const through = headToHead[offset + i] as number[];
+      rows.push([
+        kind,
+        b.label,
+        us(spread(directSamples), 2),
+        us(spread(through), 2),
+        us(spread(differences(through, directSamples)), 2),
+      ]);
+    }
+  }
+  console.log(
+    formatTable(
+      `A tool call through the bridge vs the same request made directly: µs per call, median (p25–p75) of ${rounds} interleaved rounds × 3,000 sequential calls`,
+      ['call', 'bridge', 'direct', 'through the bridge', 'overhead (per-round difference)'],
+      rows,
+    ),
+  );
+  socket.close();
+  for (const b of bridges) await b.stop();
+  await lab.stop();
+
+  // The pieces, on a bridge of their own (HTTP only).
+  const bridge = createBridge({
+    fetch: fakeFetch,
+    logger: quiet,
+    surface: false,
+    backends: { lmStudio: { url: BASE } },
+  });
+  const lm = bridge.backend('lmStudio');
+  if (!lm) throw new Error('bench setup: no lmStudio backend');
+  lm.start();
   const viaBridge = async () => {
     const result = await bridge.callTool('send_llm_prompt', args);
     if (!result.success) throw new Error(`send_llm_prompt failed: ${result.error}`);
   };
-  const baseline = await baselineBridge();
-  const headToHead = await interleaved(
-    [
-      { name: 'direct', run: direct },
-      { name: 'bridge', run: viaBridge },
-      ...(baseline ? [{ name: 'baseline bridge', run: baseline.call }] : []),
-    ],
-    { rounds: 15, ops: 5_000, warmup: 5_000 },
-  );
-  const [d, b, before] = headToHead as [number[], number[], number[] | undefined];
-  console.log(
-    formatTable(
-      'send_llm_prompt in process (fetch answers at once): µs per call, median (p25–p75) of 15 interleaved rounds × 5,000 calls',
-      ['bridge', 'direct fetch + JSON', 'through the bridge', 'overhead (per-round difference)'],
-      [
-        ...(before
-          ? [
-              [
-                `${baseline?.label}`,
-                us(spread(d), 2),
-                us(spread(before), 2),
-                us(spread(differences(before, d)), 2),
-              ],
-            ]
-          : []),
-        ['this version', us(spread(d), 2), us(spread(b), 2), us(spread(differences(b, d)), 2)],
-      ],
-    ),
-  );
-  await baseline?.stop();
 
   const schema = sendLlmPromptInput();
   const budget = createRetryBudget();
@@ -131,56 +217,65 @@ export async function runBridgeSplit(): Promise<void> {
     random: Math.random,
     shouldRetry: () => true,
   };
+  const stopSignal = new AbortController().signal;
+  const transport = createTransport({
+    name: 'split',
+    base: BASE,
+    baseQuery: '',
+    headers: {},
+    fetch: fakeFetch,
+    clock: systemClock,
+    stopSignal,
+    inFlight: new Set(),
+  });
+  const body = {
+    json: { model: 'local', messages: [{ role: 'user', content: args.prompt }], max_tokens: 16 },
+  };
+  const prepared = transport.prepare('/chat/completions', body, true);
+  const ok = { success: true } as const;
+  // Built once, as the backend does: a spread-then-add per call would time V8's slow path instead.
+  const retryUnderSignal = { ...retryOptions, signal: shared };
+  const retryNested = { ...retryOptions, budget: nestedRetryBudget(budget) };
   const cases: TimedCase[] = [
     { name: 'bare await fn() (subtracted from every row)', run: value },
+    { name: 'registry: traceToolCall, OpenTelemetry off', run: () => traceToolCall('t', {}, async () => ok) },
     { name: 'validation: zod safeParse of the arguments', run: async () => schema.safeParse(args) },
     {
       name: 'availability: assertAvailable (state + canAdmit(), no status())',
-      run: async () => assertAvailable(lm, Date.now()),
+      run: async () => assertAvailable(lm, 0),
     },
     { name: 'budget: onCall()', run: async () => budget.onCall() },
     { name: 'breaker: execute(fn)', run: () => breaker.execute(value) },
-    { name: 'retry: retry(fn, bridge options) (two loops per call)', run: () => retry(value, retryOptions) },
+    { name: 'retry: retry(fn, options) (no signal)', run: () => retry(value, retryOptions) },
     {
-      name: 'retry, nested budget view',
-      run: () => retry(value, { ...retryOptions, budget: nestedRetryBudget(budget) }),
-    },
-    { name: 'telemetry: timeAttempts wrapper', run: () => timed(0, shared) },
-    {
-      name: 'transport: backend.requestJson (retry + breaker + fetch + JSON)',
-      run: () =>
-        backend.requestJson('/chat/completions', { json: { model: 'local' }, operation: 'sendLLMPrompt' }),
+      name: "retry: retry(fn, options + signal) (the backend's: abort listener)",
+      run: () => retry(value, retryUnderSignal),
     },
     {
-      name: 'transport piece: new AbortController().signal (now 1 per attempt, was 2 per request)',
+      name: 'ctx.run only: retry with the nested budget view',
+      run: () => retry(value, retryNested),
+    },
+    { name: 'ctx.run only: telemetry timeAttempts wrapper', run: () => timed(0, shared) },
+    {
+      name: 'transport: prepare (URL, headers, JSON body), once per request',
+      run: async () => transport.prepare('/chat/completions', body, true),
+    },
+    {
+      name: 'transport: exchange (shared controller, timer, fetch + body), once per attempt',
+      run: () => transport.exchange(prepared, 60_000, stopSignal, 1),
+    },
+    {
+      name: 'transport piece: new AbortController().signal (1 per attempt group: same ms, same timeout)',
       run: async () => new AbortController().signal,
     },
     {
-      name: 'transport piece: new Headers(init) + set (was 3 per request, now none)',
-      run: async () => {
-        const headers = new Headers({ 'content-type': 'application/json' });
-        headers.set('accept', 'application/json');
-        return headers;
-      },
-    },
-    {
-      name: 'transport piece: add + remove an abort listener',
-      run: async () => {
-        shared.addEventListener('abort', value, { once: true });
-        shared.removeEventListener('abort', value);
-      },
-    },
-    {
-      name: 'transport piece: clock setTimeout + clearTimeout',
+      name: 'transport piece: clock setTimeout + clearTimeout (1 per attempt)',
       run: async () => clearTimeout(setTimeout(value, 30_000)),
     },
     {
-      name: 'transport piece: http machine send(CALL_SUCCEEDED) (now only on a change)',
-      run: async () => backend.actor.send({ type: 'CALL_SUCCEEDED', latencyMs: 1 }),
-    },
-    {
-      name: 'availability piece: new Date().toISOString() (2 per status(), no longer per call)',
-      run: async () => new Date().toISOString(),
+      name: 'backend: requestJson (prepare + retry + throttle + breaker + exchange + JSON)',
+      run: () =>
+        backend.requestJson('/chat/completions', { json: { model: 'local' }, operation: 'sendLLMPrompt' }),
     },
     { name: 'direct fetch + JSON (the call itself)', run: direct },
     { name: 'bridge.callTool (whole path)', run: viaBridge },

@@ -2,10 +2,12 @@
  * The HTTP backend's transport: one attempt of a request (URL, headers, `fetch`, the whole body, a
  * timeout on the injected clock), with no breaker, retry or machine. `createHttpBackend` wraps it.
  *
- * Cost on the hot path (`npm run bench` prints the split): one `AbortController` per attempt (the
- * fetch's signal, aborted by the timeout, by `stop()` and by the caller), headers as one plain object
- * (lower-case names, the backend's defaults merged in once), no abort listener on the backend's stop
- * signal (the attempt's controller sits in a set that `stop()` aborts).
+ * Cost on the hot path (`npx tsx --expose-gc bench/bridge-split.ts` prints the split): the request is
+ * prepared once (URL, method, headers merged with the backend's defaults, JSON body), never copied by
+ * spread-then-add (a slow path of V8 on Node 20); per attempt, a copy of the headers, one clock timer
+ * and an `AbortController` shared by the attempts that start in the same ms with the same timeout
+ * (the fetch's signal, aborted by the timeout and by `stop()` through `inFlight`); an attempt with a
+ * caller's signal has a controller of its own and one listener on that signal.
  */
 import type { Clock } from '../clock.js';
 import {
@@ -16,7 +18,10 @@ import {
   HttpTimeoutError,
   isTransientStatus,
 } from './http-errors.js';
-import type { FetchLike, HttpJsonRequestInit, HttpRequestInit, HttpResponse } from './http-types.js';
+import type { FetchLike, HttpJsonRequestInit, HttpResponse } from './http-types.js';
+
+const ACCEPT_JSON = { accept: 'application/json' };
+const JSON_HEADERS = { accept: 'application/json', 'content-type': 'application/json' };
 
 /** `Retry-After` (delay in seconds or an HTTP date) in ms from `nowMs`; undefined when absent or invalid. */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
@@ -68,60 +73,163 @@ export interface HttpTransportOptions {
   inFlight: Set<AbortController>;
 }
 
-/** One attempt: `(path, init, timeoutMs, outer, attempts) → HttpResponse`. */
-export type Exchange = (
-  path: string,
-  init: RequestInit,
-  timeoutMs: number,
-  outer: AbortSignal,
-  attempts: number,
-) => Promise<HttpResponse>;
+/** A request as each of its attempts sends it, built once per request by {@link HttpTransport.prepare}. */
+export interface PreparedRequest {
+  /** The path as the caller gave it, for errors. */
+  path: string;
+  url: string;
+  /** Upper case. */
+  method: string;
+  /** Copied for each attempt (a `fetch` may change the object it is given). */
+  headers: Readonly<Record<string, string>>;
+  body: RequestInit['body'] | undefined;
+  /** The caller's other `RequestInit` fields (`redirect`, `cache`, …), when it gave any. */
+  rest: RequestInit | undefined;
+}
 
-/**
- * Makes the attempt function. An attempt sends the request and reads the whole body, under a timeout
- * on the injected clock. Resolves with any answer < 400 and rejects with `HttpStatusError` for ≥ 400;
- * network errors and timeouts become `HttpNetworkError` / `HttpTimeoutError`; an abort of `outer`,
- * `AttemptAbortedError`.
- */
-export function createExchange(options: HttpTransportOptions): Exchange {
+export interface HttpTransport {
+  /**
+   * The request `init` describes (`json`: `init.json` is the body, sent as JSON, POST unless a
+   * method is given). The backend's own fields (`timeoutMs`, `operation`, `signal`, `json`) stay out.
+   */
+  prepare(path: string, init: HttpJsonRequestInit, json: boolean): PreparedRequest;
+  /**
+   * One attempt of `request`: sends it and reads the whole body, under a timeout on the injected
+   * clock. Resolves with any answer < 400 and rejects with `HttpStatusError` for ≥ 400; network errors
+   * and timeouts become `HttpNetworkError` / `HttpTimeoutError`; an abort of `outer`,
+   * `AttemptAbortedError`.
+   */
+  exchange(
+    request: PreparedRequest,
+    timeoutMs: number,
+    outer: AbortSignal,
+    attempts: number,
+  ): Promise<HttpResponse>;
+}
+
+/** Fields of a request's init that are the backend's, not `fetch`'s, or that `prepare` sets itself. */
+const OWN_FIELDS = new Set(['json', 'timeoutMs', 'operation', 'signal', 'method', 'headers', 'body']);
+
+/** The caller's other `RequestInit` fields, or undefined when there are none (the usual case). */
+function restOf(init: HttpJsonRequestInit): RequestInit | undefined {
+  let rest: Record<string, unknown> | undefined;
+  for (const key in init) {
+    if (OWN_FIELDS.has(key) || !Object.hasOwn(init, key)) continue;
+    rest ??= {};
+    rest[key] = (init as Record<string, unknown>)[key];
+  }
+  return rest as RequestInit | undefined;
+}
+
+/** Attempts sharing one controller (see `joinGroup`). */
+interface AttemptGroup {
+  controller: AbortController;
+  /** Clock time the attempts started at. */
+  at: number;
+  timeoutMs: number;
+  /** Attempts in flight. */
+  members: number;
+  /** Attempts made with it so far. */
+  uses: number;
+}
+
+/** Whether `controller` was aborted by an attempt's timeout. */
+const timeoutAborted = (controller: AbortController) =>
+  controller.signal.aborted && controller.signal.reason instanceof HttpTimeoutError;
+
+/** Makes the backend's transport: requests prepared once, then sent once per attempt. */
+export function createTransport(options: HttpTransportOptions): HttpTransport {
   const { name, base, baseQuery, clock, stopSignal, inFlight } = options;
   const fetchImpl = options.fetch;
   const defaultHeaders = headerRecord(options.headers);
-  const hasDefaultHeaders = Object.keys(defaultHeaders).length > 0;
+  // The backend's headers merged with each kind of request's own, once: a request without headers
+  // of its own uses one of these as it is (never changed: each attempt sends a copy). Not frozen:
+  // V8 copies a frozen object ~5× slower.
+  const plainHeaders: Readonly<Record<string, string>> = defaultHeaders;
+  const acceptJson: Readonly<Record<string, string>> = headerRecord(defaultHeaders, ACCEPT_JSON);
+  const sendJson: Readonly<Record<string, string>> = headerRecord(defaultHeaders, JSON_HEADERS);
 
   const urlOf = (path: string) => {
     const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
     if (!baseQuery) return url;
     return `${url}${url.includes('?') ? `&${baseQuery.slice(1)}` : baseQuery}`;
   };
-  const headersOf = (extra: HeadersInit | undefined): Record<string, string> =>
-    extra ? headerRecord(defaultHeaders, extra) : hasDefaultHeaders ? { ...defaultHeaders } : {};
 
-  return async (path, init, timeoutMs, outer, attempts) => {
-    const method = (init.method ?? 'GET').toUpperCase();
+  const prepare = (path: string, init: HttpJsonRequestInit, json: boolean): PreparedRequest => {
+    const sendsJson = json && init.json !== undefined;
+    const base = json ? (sendsJson ? sendJson : acceptJson) : plainHeaders;
+    return {
+      path,
+      url: urlOf(path),
+      method: (init.method ?? (sendsJson ? 'POST' : 'GET')).toUpperCase(),
+      headers: init.headers ? headerRecord(base, init.headers) : base,
+      body: sendsJson ? JSON.stringify(init.json) : (init.body ?? undefined),
+      rest: restOf(init),
+    };
+  };
+
+  /**
+   * The controller of attempts under the stop signal that start in the same clock ms with the same
+   * timeout: they would all time out at the same instant, and `stop()` aborts them all anyway, so
+   * they share one (an `AbortController` costs ~2 µs on Node 20). An attempt with a caller's signal
+   * gets one of its own, aborted by that signal alone.
+   */
+  let group: AttemptGroup | undefined;
+  const joinGroup = (at: number, timeoutMs: number): AttemptGroup => {
+    const current = group;
+    if (
+      current &&
+      current.at === at &&
+      current.timeoutMs === timeoutMs &&
+      !current.controller.signal.aborted
+    ) {
+      if (current.members++ === 0) inFlight.add(current.controller);
+      // A `fetch` may leave a listener on the signal until its request is collected (undici does).
+      if (current.uses++ === 1) allowManyListeners(current.controller.signal);
+      return current;
+    }
+    const created: AttemptGroup = { controller: new AbortController(), at, timeoutMs, members: 1, uses: 1 };
+    inFlight.add(created.controller);
+    group = created;
+    return created;
+  };
+
+  const exchange = async (
+    request: PreparedRequest,
+    timeoutMs: number,
+    outer: AbortSignal,
+    attempts: number,
+  ): Promise<HttpResponse> => {
+    const { method, path } = request;
     if (outer.aborted) throw new AttemptAbortedError('aborted before the attempt');
-    const controller = new AbortController();
+    const startedAt = clock.now();
+    const shared = outer === stopSignal ? joinGroup(startedAt, timeoutMs) : undefined;
+    const controller = shared ? shared.controller : new AbortController();
+    // Set by this attempt's timer; a shared controller aborted by a timeout is this attempt's too.
     let timedOut = false;
     const timer = clock.setTimeout(() => {
       timedOut = true;
       controller.abort(new HttpTimeoutError(name, method, path, timeoutMs));
     }, timeoutMs);
     // The backend's stop signal reaches the attempt through `inFlight`; a caller's, through a listener.
-    const onAbort = outer === stopSignal ? undefined : () => controller.abort(outer.reason);
-    if (onAbort) outer.addEventListener('abort', onAbort, { once: true });
-    inFlight.add(controller);
-    const startedAt = clock.now();
+    const onAbort = shared ? undefined : () => controller.abort(outer.reason);
+    if (onAbort) {
+      outer.addEventListener('abort', onAbort, { once: true });
+      inFlight.add(controller);
+    }
     let during: 'request' | 'body' = 'request';
+    const headers = { ...request.headers };
+    const init: RequestInit =
+      request.body === undefined
+        ? { method, headers, signal: controller.signal }
+        : { method, headers, body: request.body, signal: controller.signal };
+    if (request.rest) Object.assign(init, request.rest);
     try {
-      const response = await fetchImpl(urlOf(path), {
-        ...init,
-        method,
-        headers: headersOf(init.headers),
-        signal: controller.signal,
-      });
+      const response = await fetchImpl(request.url, init);
       during = 'body';
       const text = await response.text();
-      if (timedOut) throw new HttpTimeoutError(name, method, path, timeoutMs);
+      if (timedOut || (shared && timeoutAborted(controller)))
+        throw new HttpTimeoutError(name, method, path, timeoutMs);
       const latencyMs = clock.now() - startedAt;
       if (response.status >= 400) {
         const retryAfterMs = isTransientStatus(response.status)
@@ -155,16 +263,21 @@ export function createExchange(options: HttpTransportOptions): Exchange {
         attempts,
       };
     } catch (error) {
-      if (error instanceof HttpStatusError || error instanceof HttpTimeoutError) throw error;
-      if (timedOut) throw new HttpTimeoutError(name, method, path, timeoutMs);
+      if (error instanceof HttpStatusError) throw error;
+      if (timedOut || (shared && timeoutAborted(controller)))
+        throw new HttpTimeoutError(name, method, path, timeoutMs);
       if (outer.aborted) throw new AttemptAbortedError('aborted during the attempt', { cause: error });
       throw new HttpNetworkError(name, method, path, during, error);
     } finally {
       clock.clearTimeout(timer);
-      inFlight.delete(controller);
-      if (onAbort) outer.removeEventListener('abort', onAbort);
+      if (onAbort) {
+        inFlight.delete(controller);
+        outer.removeEventListener('abort', onAbort);
+      } else if (shared && --shared.members === 0) inFlight.delete(controller);
     }
   };
+
+  return { prepare, exchange };
 }
 
 /** Node warns past 10 listeners on one signal; the backend's stop signal has one per request in flight. */
@@ -206,19 +319,4 @@ export function splitBaseUrl(baseUrl: string): { base: string; baseQuery: string
   parsed.search = '';
   parsed.hash = '';
   return { base: parsed.href.replace(/\/+$/, ''), baseQuery, ...(basicAuth ? { basicAuth } : {}) };
-}
-
-const ACCEPT_JSON = { accept: 'application/json' };
-const JSON_HEADERS = { accept: 'application/json', 'content-type': 'application/json' };
-
-/** A `requestJson` init as a `request` init: `json` as the body (POST unless a method is given), JSON headers unless given. */
-export function jsonRequestInit(init: HttpJsonRequestInit): HttpRequestInit {
-  const { json, ...rest } = init;
-  if (json === undefined) return { ...rest, headers: headerRecord(ACCEPT_JSON, rest.headers) };
-  return {
-    ...rest,
-    headers: headerRecord(JSON_HEADERS, rest.headers),
-    body: JSON.stringify(json),
-    method: rest.method ?? 'POST',
-  };
 }

@@ -15,7 +15,7 @@
  *   (no retry: the next probe is the retry). One owner per probe: periodic probes are `probe()`,
  *   called by the bridge's health check; the breaker entering HALF_OPEN asks for one probe, its trial
  *   call when there is no traffic, so health shows recovery by itself.
- * - Timeouts run on the injected clock (one AbortController per attempt and `clock.setTimeout`), never
+ * - Timeouts run on the injected clock (`clock.setTimeout` per attempt; see http-transport.ts), never
  *   on `AbortSignal.timeout`. The attempt itself is http-transport.ts.
  * - A call aborted by its caller (or by `stop()`) is not a failure of the backend: the breaker counts it
  *   as cancelled (neither success nor failure: it only frees a HALF_OPEN trial slot) and the machine is
@@ -34,9 +34,9 @@ import {
   AttemptAbortedError,
   allowManyListeners,
   countsAsFailure,
-  createExchange,
+  createTransport,
   isTransient,
-  jsonRequestInit,
+  type PreparedRequest,
   splitBaseUrl,
 } from './http-transport.js';
 import {
@@ -64,9 +64,16 @@ export type {
   HttpRetryOptions,
 } from './http-types.js';
 
-/** Latency buckets (powers of two of ms): the machine hears of a success in UP only when it moves bucket. */
+const parseJson = <T>(response: HttpResponse): T => response.json<T>();
+
+/**
+ * Latency buckets: below 2 ms, then powers of two of ms (2–3, 4–7, …). The machine hears of a
+ * success in UP only when it moves bucket. The first bucket is 2 ms wide because a clock that ticks
+ * in whole ms reads a sub-ms call as 0 or 1 ms: two buckets there would tell the machine (and the
+ * health report) of every call that happens to straddle a tick.
+ */
 function latencyBucket(ms: number | null): number {
-  return ms === null ? -1 : ms < 1 ? 0 : 1 + Math.floor(Math.log2(ms));
+  return ms === null ? -1 : ms < 2 ? 0 : Math.floor(Math.log2(ms));
 }
 
 /** Creates an HTTP backend; its actor runs at once (UNKNOWN), probing starts with `start()`. */
@@ -131,7 +138,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     ...(inspect ? { inspect } : {}),
   });
 
-  const exchange = createExchange({
+  const transport = createTransport({
     name,
     base,
     baseQuery,
@@ -156,12 +163,13 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     if (retryAfterMs !== undefined && retryAfterMs > maxDelayMs) breaker.holdOpen(retryAfterMs);
   };
 
+  const probeRequest = transport.prepare(probePath, { method: 'GET' }, false);
   const machine = httpMachine.provide({
     actors: {
       probe: fromPromise<HttpProbeOutput>(async ({ signal }) => {
         try {
           const response = await breaker.execute(
-            () => exchange(probePath, { method: 'GET' }, probeTimeoutMs, signal, 1),
+            () => transport.exchange(probeRequest, probeTimeoutMs, signal, 1),
             { signal },
           );
           stamp(true);
@@ -218,31 +226,31 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   });
 
   /**
-   * Tells the machine how one attempt of a real call went. A success is sent only when it can change
-   * something the machine shows: the availability (not UP yet, or failures counted) or the latency
-   * bucket. The exact latency of the last success is kept here for `status()`.
+   * Tells the machine that an attempt of a real call succeeded (or was answered with a caller's 4xx),
+   * only when it can change something the machine shows: the availability (not UP yet, or failures
+   * counted) or the latency bucket. The exact latency of the last success is kept here for `status()`.
    */
-  const report = (outcome: { latencyMs: number } | { error: unknown }) => {
+  const reportSuccess = (callLatencyMs: number) => {
     if (stopController.signal.aborted) return;
-    if ('latencyMs' in outcome) {
-      stamp(true);
-      // A late success of a call admitted before the breaker opened must not show the backend UP.
-      if (breaker.state === 'OPEN') {
-        notify();
-        return;
-      }
-      latencyMs = outcome.latencyMs;
-      const { value, context } = actor.getSnapshot();
-      if (
-        value.availability !== 'UP' ||
-        context.consecutiveFailures !== 0 ||
-        latencyBucket(context.latencyMs) !== latencyBucket(outcome.latencyMs)
-      )
-        actor.send({ type: 'CALL_SUCCEEDED', latencyMs: outcome.latencyMs });
-    } else {
-      stamp(false);
-      actor.send({ type: 'CALL_FAILED', error: shortMessage(outcome.error) });
+    stamp(true);
+    // A late success of a call admitted before the breaker opened must not show the backend UP.
+    if (breaker.state === 'OPEN') {
+      notify();
+      return;
     }
+    latencyMs = callLatencyMs;
+    const { value, context } = actor.getSnapshot();
+    if (
+      value.availability !== 'UP' ||
+      context.consecutiveFailures !== 0 ||
+      latencyBucket(context.latencyMs) !== latencyBucket(callLatencyMs)
+    )
+      actor.send({ type: 'CALL_SUCCEEDED', latencyMs: callLatencyMs });
+  };
+  const reportFailure = (error: unknown) => {
+    if (stopController.signal.aborted) return;
+    stamp(false);
+    actor.send({ type: 'CALL_FAILED', error: shortMessage(error) });
   };
 
   const onRetry = (info: RetryInfo) => {
@@ -256,76 +264,93 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     retryOptions.onRetry?.(info);
   };
 
-  /** The retry options every request shares, built once. */
-  const retryPolicy: RetryOptions = {
-    ...(retryOptions.maxRetries === undefined ? {} : { maxRetries: retryOptions.maxRetries }),
-    ...(retryOptions.baseDelayMs === undefined ? {} : { baseDelayMs: retryOptions.baseDelayMs }),
-    ...(retryOptions.maxDelayMs === undefined ? {} : { maxDelayMs: retryOptions.maxDelayMs }),
-    ...(retryOptions.jitter === undefined ? {} : { jitter: retryOptions.jitter }),
-    ...(retryOptions.metrics ? { metrics: retryOptions.metrics } : {}),
-    ...(retryOptions.budget ? { budget: retryOptions.budget } : {}),
-    ...(inspect ? { inspect } : {}),
+  /** The retry options of a request: one fixed shape, the backend's policy with the request's own two. */
+  const retryOptionsOf = (operation: string, signal: AbortSignal): RetryOptions => ({
+    operation,
+    signal,
+    maxRetries: retryOptions.maxRetries,
+    baseDelayMs: retryOptions.baseDelayMs,
+    maxDelayMs: retryOptions.maxDelayMs,
+    jitter: retryOptions.jitter,
+    metrics: retryOptions.metrics,
+    budget: retryOptions.budget,
+    inspect,
     shouldRetry: isTransient,
     clock,
     random,
     onRetry,
+  });
+  /** Those of requests with no caller signal (they run under the stop signal), by operation. */
+  const stopRetryOptions = new Map<string, RetryOptions>();
+  const retryOptionsUnderStop = (operation: string): RetryOptions => {
+    let options = stopRetryOptions.get(operation);
+    if (!options) {
+      options = retryOptionsOf(operation, stopController.signal);
+      if (stopRetryOptions.size < 64) stopRetryOptions.set(operation, options);
+    }
+    return options;
+  };
+  const underStop = { signal: stopController.signal };
+
+  /** After an attempt reached the backend: the throttle and the machine hear how it went. */
+  const attemptSucceeded = (response: HttpResponse): HttpResponse => {
+    throttle?.record(undefined);
+    reportSuccess(response.latencyMs);
+    return response;
+  };
+  const attemptFailed = (error: unknown): never => {
+    if (!(error instanceof AttemptAbortedError)) throttle?.record(error);
+    if (error instanceof HttpStatusError && !error.transient) reportSuccess(error.latencyMs);
+    else if (countsAsFailure(error)) reportFailure(error);
+    throw error;
+  };
+  const afterBreaker = (error: unknown): never => {
+    honourLongRetryAfter(error);
+    throw error;
+  };
+  /** One attempt: the throttle, then the breaker, then the exchange. */
+  const attempt = (
+    prepared: PreparedRequest,
+    timeoutMs: number,
+    index: number,
+    signal: AbortSignal,
+  ): Promise<HttpResponse> => {
+    const throttled = throttle?.refusal(breaker.state === 'OPEN');
+    if (throttled) return Promise.reject(throttled);
+    return breaker
+      .execute(
+        () =>
+          transport.exchange(prepared, timeoutMs, signal, index + 1).then(attemptSucceeded, attemptFailed),
+        signal === stopController.signal ? underStop : { signal },
+      )
+      .catch(afterBreaker);
   };
 
-  const request = (path: string, init: HttpRequestInit = {}): Promise<HttpResponse> => {
-    const { timeoutMs, operation, signal, ...fetchInit } = init;
+  const send = (path: string, init: HttpJsonRequestInit, json: boolean): Promise<HttpResponse> => {
     if (stopController.signal.aborted) return Promise.reject(new HttpBackendStoppedError(name));
+    const signal = init.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const attemptTimeoutMs =
-      timeoutMs === undefined ? requestTimeoutMs : checkNumber('timeoutMs', timeoutMs, { positive: true });
+    const timeoutMs =
+      init.timeoutMs === undefined
+        ? requestTimeoutMs
+        : checkNumber('timeoutMs', init.timeoutMs, { positive: true });
+    const operation = init.operation ?? defaultOperation;
+    const prepared = transport.prepare(path, init, json);
+    const attempts = traceAttempts(name, operation, (index: number, attemptSignal: AbortSignal) =>
+      attempt(prepared, timeoutMs, index, attemptSignal),
+    );
     // With no caller signal the request runs under the backend's stop signal; with one, under a
     // controller aborted by either (kept in `inFlight` rather than as a listener of the stop signal).
-    let requestSignal = stopController.signal;
-    let cleanUp: (() => void) | undefined;
-    if (signal) {
-      const controller = new AbortController();
-      const onCallerAbort = () => controller.abort(signal.reason);
-      signal.addEventListener('abort', onCallerAbort, { once: true });
-      inFlight.add(controller);
-      requestSignal = controller.signal;
-      cleanUp = () => {
-        signal.removeEventListener('abort', onCallerAbort);
-        inFlight.delete(controller);
-      };
-    }
-    const attempt = (index: number, attemptSignal: AbortSignal) => {
-      const throttled = throttle?.refusal(breaker.state === 'OPEN');
-      if (throttled) return Promise.reject(throttled);
-      return breaker
-        .execute(
-          async () => {
-            try {
-              const response = await exchange(path, fetchInit, attemptTimeoutMs, attemptSignal, index + 1);
-              throttle?.record(undefined);
-              report({ latencyMs: response.latencyMs });
-              return response;
-            } catch (error) {
-              if (!(error instanceof AttemptAbortedError)) throttle?.record(error);
-              if (error instanceof HttpStatusError && !error.transient)
-                report({ latencyMs: error.latencyMs });
-              else if (countsAsFailure(error)) report({ error });
-              throw error;
-            }
-          },
-          { signal: attemptSignal },
-        )
-        .catch((error: unknown) => {
-          honourLongRetryAfter(error);
-          throw error;
-        });
+    if (!signal) return retry(attempts, retryOptionsUnderStop(operation));
+    const controller = new AbortController();
+    const onCallerAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onCallerAbort, { once: true });
+    inFlight.add(controller);
+    const done = () => {
+      signal.removeEventListener('abort', onCallerAbort);
+      inFlight.delete(controller);
     };
-    const result = retry(traceAttempts(name, operation ?? defaultOperation, attempt), {
-      ...retryPolicy,
-      operation: operation ?? defaultOperation,
-      signal: requestSignal,
-    });
-    if (!cleanUp) return result;
-    const done = cleanUp;
-    return result.then(
+    return retry(attempts, retryOptionsOf(operation, controller.signal)).then(
       (response) => {
         done();
         return response;
@@ -337,8 +362,10 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     );
   };
 
-  const requestJson = async <T>(path: string, init: HttpJsonRequestInit = {}): Promise<T> =>
-    (await request(path, jsonRequestInit(init))).json<T>();
+  const request = (path: string, init: HttpRequestInit = {}): Promise<HttpResponse> =>
+    send(path, init, false);
+  const requestJson = <T>(path: string, init: HttpJsonRequestInit = {}): Promise<T> =>
+    send(path, init, true).then(parseJson<T>);
 
   const probe = (): Promise<void> => {
     if (stopController.signal.aborted) return Promise.resolve();

@@ -13,6 +13,7 @@ import { backoffDelay } from '../../machines/backoff.js';
 import { type RetryAttemptInput, retryAfterOf, retryMachine } from '../../machines/retry.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
+import { unwatchAbort, watchAbort } from './abort-watch.js';
 import { isThenable, neverAborted } from './call.js';
 import { DEFAULT_RETRY_POLICIES } from './policies.js';
 import type { RetryBudget } from './retry-budget.js';
@@ -119,20 +120,21 @@ export function retry<T>(
     );
   }
   return new Promise<T>((resolve, reject) => {
+    // A watcher, not a listener: the signal is often long-lived and shared (a backend's stop signal).
     const onAbort = () => {
       abortedFirst(options, signal).catch(reject);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    watchAbort(signal, onAbort);
     Promise.resolve(first).then(
       (value) => {
         if (signal.aborted) return;
-        signal.removeEventListener('abort', onAbort);
+        unwatchAbort(signal, onAbort);
         recordFirstSuccess(options);
         resolve(value);
       },
       (error: unknown) => {
         if (signal.aborted) return;
-        signal.removeEventListener('abort', onAbort);
+        unwatchAbort(signal, onAbort);
         runMachine(fn, options, error).then(resolve, reject);
       },
     );

@@ -12,6 +12,7 @@ import {
   type Context,
   context,
   createTraceState,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -74,7 +75,24 @@ export interface ToolCallTrace {
  * the tool's outcome: `mcp_lifeline.outcome` success / failure, `mcp_lifeline.error_code` and
  * `error.type` on failure. `fn` never rejects (the registry's `call` answers failures as results).
  */
-export async function traceToolCall(
+export function traceToolCall(
+  name: string,
+  options: ToolCallTrace,
+  fn: () => Promise<ToolResult>,
+): Promise<ToolResult> {
+  // No tracer provider and no caller's trace context: the span would be a no-op that records
+  // nothing and carries no context of its own, so none is made.
+  if (options.traceparent === undefined && !tracerInstalled()) return fn();
+  return tracedToolCall(name, options, fn);
+}
+
+/** Whether a TracerProvider is installed (`trace.setGlobalTracerProvider`), so that spans record. */
+function tracerInstalled(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(TRACER_NAME) !== undefined;
+}
+
+async function tracedToolCall(
   name: string,
   options: ToolCallTrace,
   fn: () => Promise<ToolResult>,
@@ -130,8 +148,16 @@ export function traceAttempts<T>(
   fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>,
   parent: Context = context.active(),
 ): (attempt: number, signal: AbortSignal) => Promise<T> {
-  // Outside a traced call (health probes, background reconnects) attempts make no spans of their own.
-  if (trace.getSpan(parent) === undefined) return async (attempt, signal) => fn(attempt, signal);
+  // Outside a traced call (health probes, background reconnects, OpenTelemetry off) attempts make no
+  // spans of their own, and the wrapper adds no async step.
+  if (trace.getSpan(parent) === undefined)
+    return (attempt, signal) => {
+      try {
+        return Promise.resolve(fn(attempt, signal));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
   const tracer = trace.getTracer(TRACER_NAME);
   return async (attempt, signal) => {
     const attributes: Attributes = {

@@ -41,6 +41,8 @@ function outputSchemaOf(definition: ToolDefinition): Record<string, unknown> | u
   }
 }
 
+const SUCCEEDED = { success: true } as const;
+
 function entryOf(definition: ToolDefinition, options: DefinitionSourceOptions): ToolEntry {
   const outputSchema = outputSchemaOf(definition);
   return {
@@ -65,7 +67,9 @@ function entryOf(definition: ToolDefinition, options: DefinitionSourceOptions): 
           error_code: (failure.error_code as never) ?? 'EXECUTION_FAILED',
         };
       }
-      return { ...result, success: true };
+      // Not `{ ...result, success: true }`: V8 (Node 20) takes a slow path to add a property to a
+      // spread copy, ~1 µs per call here.
+      return Object.assign({}, result, SUCCEEDED);
     },
   };
 }

@@ -68,40 +68,43 @@ export function createToolRegistry(): ToolRegistry {
     for (const listener of [...listeners]) listener();
   };
 
-  const call = (name: string, args: unknown, options?: CallToolOptions): Promise<ToolResult> =>
-    typeof name === 'string' && entries().has(name)
-      ? traceToolCall(name, options ?? {}, () => run(name, args, options))
-      : run(name, args, options);
-  const run = async (name: string, args: unknown, options?: CallToolOptions): Promise<ToolResult> => {
+  const failed = (entry: ToolEntry, name: string, result: ToolFailure): ToolFailure => {
+    failureBreakdown[name] = (failureBreakdown[name] ?? 0) + 1;
+    return entry.failure ? entry.failure(result) : result;
+  };
+  const call = (name: string, args: unknown, options?: CallToolOptions): Promise<ToolResult> => {
     const entry = typeof name === 'string' ? entries().get(name) : undefined;
     if (!entry) {
-      return {
+      return Promise.resolve({
         success: false,
         error: `Unknown tool "${String(name)}"; known tools: ${[...entries().keys()].join(', ')}`,
         error_code: 'INVALID_INPUT',
         field: 'name',
-      };
+      });
     }
+    return traceToolCall(name, options ?? {}, () => run(entry, name, args, options?.signal));
+  };
+  const run = async (
+    entry: ToolEntry,
+    name: string,
+    args: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<ToolResult> => {
     totalCalls++;
     callBreakdown[name] = (callBreakdown[name] ?? 0) + 1;
-    const fail = (result: ToolFailure) => {
-      failureBreakdown[name] = (failureBreakdown[name] ?? 0) + 1;
-      return entry.failure ? entry.failure(result) : result;
-    };
-    const signal = options?.signal;
-    if (signal?.aborted) return fail(cancelled(signal));
+    if (signal?.aborted) return failed(entry, name, cancelled(signal));
     const parsed = entry.validator.safeParse(args ?? {});
-    if (!parsed.success) return fail(invalidInput(parsed.error));
+    if (!parsed.success) return failed(entry, name, invalidInput(parsed.error));
     try {
       const pending = entry.run(parsed.data, signal);
       const result = signal ? await untilAborted(pending, signal) : await pending;
       if (result === CANCEL) {
         pending.catch(() => {}); // settles later, unobserved
-        return fail(cancelled(signal as AbortSignal));
+        return failed(entry, name, cancelled(signal as AbortSignal));
       }
-      return result.success ? result : fail(result);
+      return result.success ? result : failed(entry, name, result);
     } catch (error) {
-      return fail(signal?.aborted ? cancelled(signal) : toolFailure(error));
+      return failed(entry, name, signal?.aborted ? cancelled(signal) : toolFailure(error));
     }
   };
 

@@ -60,7 +60,7 @@ export function triggerEvolutionTool(
         evolutionReply,
         await socket.request<unknown>(
           { requestId: requestId('evo', clock.now(), random), action: 'evolve', ...args },
-          { ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), signal },
+          { timeoutMs: options.timeoutMs, signal },
         ),
         "the evolution daemon's reply",
       );

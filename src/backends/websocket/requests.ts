@@ -68,7 +68,7 @@ export class Requests {
     let payload = message;
     if (requestId === undefined) {
       requestId = `req_${host.clock.now()}_${Math.floor(host.random() * 1e9).toString(36)}`;
-      payload = { ...message, requestId };
+      payload = Object.assign({}, message, { requestId });
     }
     if (typeof requestId !== 'string' || !requestId) {
       return Promise.reject(new TypeError('request(): requestId must be a non-empty string'));
