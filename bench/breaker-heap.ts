@@ -1,18 +1,26 @@
 /*
- * Where the heap of one breaker goes (prototype measurements for the issue "≤ 2 KB per breaker"):
- * the full `createCircuitBreaker()`, then its parts built alone — the XState actor (started, not
- * started), its snapshot, the wrapper's own fields — and a sketch without a per-breaker actor (the
- * machine's pure `transition()` on a stored snapshot). 10 000 of each kept alive, after GC.
+ * Heap per breaker: ours (with no actor, with its actor read, with an inspector) beside cockatiel 3
+ * and 4 and opossum 9 and 10, then where one breaker's heap goes, by part. 10 000 of each kept alive,
+ * after GC; the cases are measured in interleaved rounds and the median printed.
+ * `BASELINE=<checkout of an earlier commit>` adds that version's breaker to the same rounds.
  * Alone: `npx tsx --expose-gc bench/breaker-heap.ts`.
  */
 import { pathToFileURL } from 'node:url';
-import { createActor, getInitialSnapshot, setup, transition } from 'xstate';
+import { ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
+import {
+  ConsecutiveBreaker as ConsecutiveBreaker4,
+  circuitBreaker as circuitBreaker4,
+  handleAll as handleAll4,
+} from 'cockatiel4';
+import Opossum from 'opossum';
+import Opossum10 from 'opossum10';
+import { createActor, getInitialSnapshot, setup } from 'xstate';
 import { breakerMachine } from '../machines/breaker.machine.js';
-import { systemClock } from '../src/clock.js';
 import { createCircuitBreaker } from '../src/reliability/breaker.js';
 import { formatTable, gc, heapUsed } from './table.js';
 
 const COUNT = 10_000;
+const ROUNDS = 3;
 const input = {
   failureThreshold: 5,
   resetTimeoutMs: 30_000,
@@ -21,121 +29,153 @@ const input = {
   resetJitter: 0,
 };
 
-async function bytesPer(create: () => unknown, dispose: (x: unknown) => void = () => {}): Promise<number> {
+/** `createCircuitBreaker` of the checkout named by `BASELINE`, if any. */
+export const baseline = process.env.BASELINE
+  ? (
+      (await import(pathToFileURL(`${process.env.BASELINE}/src/reliability/breaker.ts`).href)) as {
+        createCircuitBreaker: typeof createCircuitBreaker;
+      }
+    ).createCircuitBreaker
+  : undefined;
+export const baselineLabel = process.env.BASELINE_LABEL ?? 'baseline';
+
+interface HeapCase {
+  name: string;
+  create: () => unknown;
+  dispose?: (made: unknown) => void;
+}
+
+async function bytesPer({ create, dispose }: HeapCase): Promise<number> {
   await gc();
   const before = heapUsed();
   const kept: unknown[] = [];
   for (let i = 0; i < COUNT; i++) kept.push(create());
   await gc();
   const bytes = (heapUsed() - before) / COUNT;
-  for (const item of kept) dispose(item);
+  if (dispose) for (const item of kept) dispose(item);
   kept.length = 0;
   await gc();
   return bytes;
 }
 
-/** The wrapper's own per-instance fields, without any actor (what `Breaker` allocates besides it). */
-function wrapperFields() {
-  const self = {
-    name: 'default',
-    clock: systemClock,
-    current: null as unknown,
-    period: 0,
-    stopped: false,
-    totals: [0, 0, 0, 0, 0],
-    lastOpenDurationMs: null,
-    openedAt: 0,
-    enteredAt: 0,
-    timeInStateMs: { CLOSED: 0, OPEN: 0, HALF_OPEN: 0 },
-    history: [] as unknown[],
-    closedCallSucceeded: (v: unknown) => v,
-    closedCallFailed: (e: unknown) => {
-      throw e;
-    },
-  };
-  const ref = new WeakRef(self);
-  return { self, ref, observer: (s: unknown) => ref.deref() && s };
+/** Median bytes per instance of each case, the cases interleaved round by round. */
+async function medians(cases: HeapCase[]): Promise<number[]> {
+  const samples = cases.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, c] of cases.entries()) samples[i]?.push(await bytesPer(c));
+  }
+  return samples.map((s) => s.sort((x, y) => x - y)[Math.floor(s.length / 2)] as number);
 }
 
-/** A breaker without an actor: the machine's snapshot advanced by the pure `transition()`. */
-function snapshotOnly() {
-  let snapshot = getInitialSnapshot(breakerMachine, input);
-  return {
-    get state() {
-      return snapshot.value;
-    },
-    fail() {
-      [snapshot] = transition(breakerMachine, snapshot, { type: 'FAILURE' });
-    },
-  };
-}
+const stopBreaker = (b: unknown) => (b as ReturnType<typeof createCircuitBreaker>).stop();
+const value = async () => 1;
 
-export async function runBreakerHeapBench(): Promise<void> {
-  // One idle parent, as breaker.ts does (one per clock): its children share its actor system.
-  const host = createActor(setup({}).createMachine({ id: 'host' })).start();
-  const registry = new FinalizationRegistry<object>(() => {});
-  const rows: Array<[string, number]> = [
-    [
-      'createCircuitBreaker() (today: actor in the shared system + wrapper)',
-      await bytesPer(
-        () => createCircuitBreaker(),
-        (b) => (b as ReturnType<typeof createCircuitBreaker>).stop(),
-      ),
-    ],
-    [
-      'createActor(breakerMachine).start(), own system',
-      await bytesPer(
-        () => createActor(breakerMachine, { input }).start(),
-        (a) => (a as { stop(): void }).stop(),
-      ),
-    ],
-    [
-      'createActor(breakerMachine), not started',
-      await bytesPer(() => createActor(breakerMachine, { input })),
-    ],
-    [
-      'child actor of one shared host, started',
-      // Children are stopped by their parent: `host.stop()` at the end stops them all.
-      await bytesPer(() => createActor(breakerMachine, { input, parent: host }).start()),
-    ],
-    [
-      'child actor of one shared host, started + subscribe(fn)',
-      await bytesPer(() => {
-        const actor = createActor(breakerMachine, { input, parent: host });
-        actor.subscribe(() => {});
-        return actor.start();
-      }),
-    ],
-    [
-      'WeakRef + FinalizationRegistry.register (per breaker today)',
-      await bytesPer(() => {
-        const target = {};
-        registry.register(target, {}, target);
-        return [target, new WeakRef(target)];
-      }),
-    ],
-    [
-      'getInitialSnapshot(breakerMachine) (the snapshot alone)',
-      await bytesPer(() => getInitialSnapshot(breakerMachine, input)),
-    ],
-    ['wrapper fields + WeakRef + observer closure, no actor', await bytesPer(wrapperFields)],
-    ['sketch: snapshot + pure transition(), no actor', await bytesPer(snapshotOnly)],
-    [
-      'plain object with the 4 numbers a consecutive breaker needs',
-      await bytesPer(() => ({ state: 'CLOSED', failures: 0, trials: 0, openedAt: 0 })),
-    ],
-  ];
-  host.stop();
+function print(title: string, cases: HeapCase[], bytes: number[]): void {
   console.log(
     formatTable(
-      `Heap per breaker, by part (${COUNT.toLocaleString('en')} kept alive, after GC)`,
+      `${title} (${COUNT.toLocaleString('en')} kept alive, after GC, median of ${ROUNDS} interleaved rounds)`,
       ['what', 'bytes', 'KB'],
-      rows.map(([name, bytes]) => [name, bytes.toFixed(0), (bytes / 1024).toFixed(2)]),
+      cases.map((c, i) => [c.name, (bytes[i] ?? 0).toFixed(0), ((bytes[i] ?? 0) / 1024).toFixed(2)]),
     ),
   );
 }
 
+/** Ours beside the peers (and the `BASELINE` checkout). */
+export async function heapPerBreaker(): Promise<void> {
+  const cases: HeapCase[] = [
+    {
+      name: 'mcp-lifeline (no actor until `actor` is read)',
+      create: () => createCircuitBreaker(),
+      dispose: stopBreaker,
+    },
+    ...(baseline
+      ? [{ name: `mcp-lifeline ${baselineLabel}`, create: () => baseline(), dispose: stopBreaker }]
+      : []),
+    {
+      name: 'mcp-lifeline, `actor` read (child of its clock’s shared host)',
+      create: () => {
+        const breaker = createCircuitBreaker();
+        void breaker.actor;
+        return breaker;
+      },
+      dispose: stopBreaker,
+    },
+    {
+      name: 'mcp-lifeline with `inspect` (actor from the start, own system)',
+      create: () => createCircuitBreaker({ inspect: () => {} }),
+      dispose: stopBreaker,
+    },
+    {
+      name: 'cockatiel 3',
+      create: () => circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) }),
+    },
+    {
+      name: 'cockatiel 4',
+      create: () =>
+        circuitBreaker4(handleAll4, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker4(5) }),
+    },
+    {
+      name: 'opossum 9',
+      create: () => new Opossum(value, { timeout: false }),
+      dispose: (b) => (b as Opossum).shutdown(),
+    },
+    {
+      name: 'opossum 10',
+      create: () => new Opossum10(value, { timeout: false }),
+      dispose: (b) => (b as Opossum).shutdown(),
+    },
+  ];
+  print('Heap per breaker', cases, await medians(cases));
+}
+
+/** Where one breaker's heap goes. */
+export async function runBreakerHeapBench(): Promise<void> {
+  // One idle parent, as breaker-host.ts keeps one per clock: its children share its actor system.
+  const host = createActor(setup({}).createMachine({ id: 'host' })).start();
+  const registry = new FinalizationRegistry<object>(() => {});
+  const cases: HeapCase[] = [
+    { name: 'createCircuitBreaker()', create: () => createCircuitBreaker(), dispose: stopBreaker },
+    {
+      name: 'its snapshot alone (getInitialSnapshot(breakerMachine))',
+      create: () => getInitialSnapshot(breakerMachine, input),
+    },
+    {
+      // Children are stopped by their parent: `host.stop()` at the end stops them all.
+      name: 'reading `actor` adds: a child actor of the shared host, started + subscribe(fn)',
+      create: () => {
+        const actor = createActor(breakerMachine, { input, parent: host });
+        actor.subscribe(() => {});
+        return actor.start();
+      },
+    },
+    {
+      name: '… and WeakRef + FinalizationRegistry.register (only with an actor)',
+      create: () => {
+        const target = {};
+        registry.register(target, {}, target);
+        return [target, new WeakRef(target)];
+      },
+    },
+    {
+      name: '`inspect` instead: createActor(breakerMachine).start(), own system',
+      create: () => createActor(breakerMachine, { input }).start(),
+      dispose: (a) => (a as { stop(): void }).stop(),
+    },
+    {
+      name: 'floor: a plain object with the 4 numbers a consecutive breaker needs',
+      create: () => ({ state: 'CLOSED', failures: 0, trials: 0, openedAt: 0 }),
+    },
+  ];
+  const bytes = await medians(cases);
+  host.stop();
+  // The wrapper's own fields: the breaker less its snapshot.
+  cases.splice(2, 0, { name: 'the wrapper’s own fields (first row less the snapshot)', create: () => null });
+  bytes.splice(2, 0, (bytes[0] ?? 0) - (bytes[1] ?? 0));
+  print('Heap per breaker, by part', cases, bytes);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await heapPerBreaker();
   await runBreakerHeapBench();
   process.exit(0);
 }

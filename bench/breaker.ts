@@ -1,10 +1,11 @@
 /*
  * Breaker and retry benchmark: our breaker beside cockatiel (3 and 4) and opossum (9 and 10) in one
  * process (the current majors under npm aliases: they declare Node ≥ 22 and run on Node 20), ns per
- * awaited call and the ratio to a bare `await fn()`, OPEN fast-fail, heap per breaker, and heap growth
- * over a million calls. Every number printed is measured by this run. Alone: `npx tsx --expose-gc bench/breaker.ts`.
- * `BASELINE=<checkout of an earlier commit>` adds that version's breaker (fast-fail and heap rows) to
- * the same run.
+ * awaited call and the ratio to a bare `await fn()`, the CLOSED failure path, OPEN fast-fail, the cost
+ * of one state change of the machine, heap per breaker (breaker-heap.ts), and heap growth over a
+ * million calls. Every number printed is measured by this run. Alone: `npx tsx --expose-gc bench/breaker.ts`.
+ * `BASELINE=<checkout of an earlier commit>` adds that version's breaker (success, failure, fast-fail
+ * and heap rows) to the same run.
  */
 import { pathToFileURL } from 'node:url';
 import {
@@ -22,24 +23,19 @@ import {
 } from 'cockatiel4';
 import Opossum from 'opossum';
 import Opossum10 from 'opossum10';
+import { createActor, initialTransition, transition } from 'xstate';
+import { breakerMachine } from '../machines/breaker.machine.js';
 import { createManualClock } from '../src/clock.js';
 import { createCircuitBreaker } from '../src/reliability/breaker.js';
+import { pureTransition } from '../src/reliability/breaker-transition.js';
 import { retry } from '../src/reliability/retry.js';
-import { runBreakerHeapBench } from './breaker-heap.js';
+import { baseline, baselineLabel, heapPerBreaker, runBreakerHeapBench } from './breaker-heap.js';
 import { formatTable, gc, heapUsed } from './table.js';
 
 const ROUNDS = 9;
-
-/** `createCircuitBreaker` of the checkout named by `BASELINE`, if any. */
-const baseline = process.env.BASELINE
-  ? (
-      (await import(pathToFileURL(`${process.env.BASELINE}/src/reliability/breaker.ts`).href)) as {
-        createCircuitBreaker: typeof createCircuitBreaker;
-      }
-    ).createCircuitBreaker
-  : undefined;
-const baselineLabel = process.env.BASELINE_LABEL ?? 'baseline';
 const OPS = 100_000;
+/** A threshold no run reaches: the failure-path cases stay CLOSED. */
+const NEVER = 1_000_000_000;
 
 type Case = { name: string; run: () => Promise<unknown> };
 
@@ -79,7 +75,19 @@ async function throughput(): Promise<void> {
     breaker: new ConsecutiveBreaker4(5),
   });
   const opossum10 = new Opossum10(value, { timeout: false, resetTimeout: 30_000 });
+  const oursBaseline = baseline?.({ name: 'bench-baseline' });
   const oursForRetry = createCircuitBreaker({ name: 'bench-retry' });
+  // The failure path while CLOSED: every failure is a state change of the machine (the count).
+  const failingOurs = createCircuitBreaker({ name: 'failing', failureThreshold: NEVER });
+  const failingBaseline = baseline?.({ name: 'failing-baseline', failureThreshold: NEVER });
+  const failingCockatiel = circuitBreaker(handleAll, {
+    halfOpenAfter: 30_000,
+    breaker: new ConsecutiveBreaker(NEVER),
+  });
+  const failingCockatiel4 = circuitBreaker4(handleAll4, {
+    halfOpenAfter: 30_000,
+    breaker: new ConsecutiveBreaker4(NEVER),
+  });
   const cockatielRetryBreaker = wrap(
     cockatielRetry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
     circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) }),
@@ -122,12 +130,26 @@ async function throughput(): Promise<void> {
   const cases: Case[] = [
     { name: 'bare await fn()', run: () => value() },
     { name: 'mcp-lifeline breaker.execute', run: () => ours.execute(value) },
+    ...(oursBaseline
+      ? [{ name: `mcp-lifeline ${baselineLabel} breaker.execute`, run: () => oursBaseline.execute(value) }]
+      : []),
     { name: 'cockatiel 3 circuitBreaker(ConsecutiveBreaker(5))', run: () => cockatiel.execute(value) },
     { name: 'cockatiel 4 circuitBreaker(ConsecutiveBreaker(5))', run: () => cockatiel4.execute(value) },
     { name: 'opossum 9 fire() (timeout off)', run: () => opossum.fire() },
     { name: 'opossum 10 fire() (timeout off)', run: () => opossum10.fire() },
     { name: 'mcp-lifeline retry(breaker.execute)', run: () => retry(() => oursForRetry.execute(value)) },
     { name: 'cockatiel wrap(retry, breaker)', run: () => cockatielRetryBreaker.execute(value) },
+    { name: 'CLOSED failure: mcp-lifeline', run: () => swallow(failingOurs.execute(failing)) },
+    ...(failingBaseline
+      ? [
+          {
+            name: `CLOSED failure: mcp-lifeline ${baselineLabel}`,
+            run: () => swallow(failingBaseline.execute(failing)),
+          },
+        ]
+      : []),
+    { name: 'CLOSED failure: cockatiel 3', run: () => swallow(failingCockatiel.execute(failing)) },
+    { name: 'CLOSED failure: cockatiel 4', run: () => swallow(failingCockatiel4.execute(failing)) },
     { name: 'OPEN fast-fail: mcp-lifeline', run: () => swallow(openOurs.execute(value)) },
     ...(openBaseline
       ? [
@@ -152,80 +174,56 @@ async function throughput(): Promise<void> {
       results.map((r) => [r.name, r.ns.toFixed(0), (r.ns / bare).toFixed(2)]),
     ),
   );
-  for (const b of [ours, oursForRetry, openOurs]) b.stop();
-  openBaseline?.stop();
+  for (const b of [ours, oursForRetry, openOurs, failingOurs]) b.stop();
+  for (const b of [openBaseline, oursBaseline, failingBaseline]) b?.stop();
   for (const o of [opossum, openOpossum, opossum10, openOpossum10]) o.shutdown();
 }
 
-async function heapPerBreaker(): Promise<void> {
-  const count = 10_000;
-  const measure = async (create: () => unknown, dispose: (x: unknown) => void) => {
-    await gc();
-    const before = heapUsed();
-    const kept: unknown[] = [];
-    for (let i = 0; i < count; i++) kept.push(create());
-    await gc();
-    const bytes = (heapUsed() - before) / count;
-    for (const item of kept) dispose(item);
-    kept.length = 0;
-    await gc();
-    return bytes;
-  };
-  const rows = [
-    [
-      'mcp-lifeline (started actor)',
-      await measure(
-        () => createCircuitBreaker(),
-        (b) => (b as ReturnType<typeof createCircuitBreaker>).stop(),
-      ),
-    ],
-    ...(baseline
-      ? ([
-          [
-            `mcp-lifeline ${baselineLabel}`,
-            await measure(
-              () => baseline(),
-              (b) => (b as ReturnType<typeof createCircuitBreaker>).stop(),
-            ),
-          ],
-        ] as const)
-      : []),
-    [
-      'cockatiel 3',
-      await measure(
-        () => circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) }),
-        () => {},
-      ),
-    ],
-    [
-      'cockatiel 4',
-      await measure(
-        () => circuitBreaker4(handleAll4, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker4(5) }),
-        () => {},
-      ),
-    ],
-    [
-      'opossum 9',
-      await measure(
-        () => new Opossum(value, { timeout: false }),
-        (b) => (b as Opossum).shutdown(),
-      ),
-    ],
-    [
-      'opossum 10',
-      await measure(
-        () => new Opossum10(value, { timeout: false }),
-        (b) => (b as Opossum).shutdown(),
-      ),
-    ],
-  ] as const;
+/**
+ * What one state change costs the breaker's machine (a CLOSED FAILURE that counts), three ways: an
+ * actor's `send`, the breaker's pure transition (breaker-transition.ts: one inert scope for every
+ * breaker), and XState's `transition()` (a throwaway actor and system per call). Interleaved rounds.
+ */
+async function eventCost(): Promise<void> {
+  const input = { failureThreshold: NEVER, resetTimeoutMs: 30_000, halfOpenMaxCalls: 3, successThreshold: 2 };
+  const ops = 20_000;
+  const actor = createActor(breakerMachine, { input }).start();
+  let pure = pureTransition.initial(input)[0];
+  let xstate = initialTransition(breakerMachine, input)[0];
+  const event = { type: 'FAILURE', at: 0 } as const;
+  const cases = [
+    { name: 'actor.send(FAILURE)', run: () => actor.send(event) },
+    {
+      name: 'the breaker’s pure transition (shared inert scope)',
+      run: () => {
+        pure = pureTransition.next(pure, event)[0];
+      },
+    },
+    {
+      name: 'XState transition(machine, snapshot, FAILURE)',
+      run: () => {
+        xstate = transition(breakerMachine, xstate, event)[0];
+      },
+    },
+  ];
+  const samples = cases.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, c] of cases.entries()) {
+      const start = process.hrtime.bigint();
+      for (let k = 0; k < ops; k++) c.run();
+      samples[i]?.push(Number(process.hrtime.bigint() - start) / ops);
+    }
+  }
+  const medians = samples.map((s) => s.sort((x, y) => x - y)[Math.floor(s.length / 2)] as number);
+  const send = medians[0] ?? 1;
   console.log(
     formatTable(
-      `Heap per breaker (${count.toLocaleString('en')} kept alive, after GC)`,
-      ['library', 'bytes', 'KB'],
-      rows.map(([name, bytes]) => [name, bytes.toFixed(0), (bytes / 1024).toFixed(2)]),
+      `One state change of the breaker machine (CLOSED FAILURE; median of ${ROUNDS} rounds × ${ops.toLocaleString('en')})`,
+      ['how', 'ns/event', '× actor.send'],
+      cases.map((c, i) => [c.name, (medians[i] ?? 0).toFixed(0), ((medians[i] ?? 0) / send).toFixed(2)]),
     ),
   );
+  actor.stop();
 }
 
 async function heapGrowth(): Promise<void> {
@@ -269,6 +267,7 @@ async function heapGrowth(): Promise<void> {
 
 export async function runBreakerBench(): Promise<void> {
   await throughput();
+  await eventCost();
   await heapPerBreaker();
   await runBreakerHeapBench();
   await heapGrowth();

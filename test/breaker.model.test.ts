@@ -64,6 +64,13 @@ const starts: { label: string; restore?: BreakerCheckpoint; rule?: typeof failur
   },
 ];
 
+/**
+ * How each path is replayed: with the actor from the start (`inspect`: the coverage is collected from
+ * its inspection events), with no actor at all (pure transitions), and with the actor made just
+ * before the path's last step (it takes over the snapshot and the pending timer).
+ */
+const modes = ['actor', 'pure', 'actor made before the last step'] as const;
+
 /** Clock stamps differ between the model (events carry no time) and the runtime: compared apart. */
 function withoutStamps(context: BreakerContext) {
   const { openedAt, reopensAt, ...rest } = context;
@@ -92,81 +99,96 @@ test('every transition of the breaker machine is replayed against createCircuitB
     replayed += paths.length;
 
     for (const path of paths) {
-      const clock = createManualClock();
-      const breaker = createCircuitBreaker({
-        ...input,
-        clock,
-        inspect: collector.inspect,
-        ...(start.restore ? { restore: start.restore } : {}),
-        ...(start.rule ? { rule: start.rule } : {}),
-      });
-      let trials: Deferred[] = [];
-      let period = breaker.state;
-      let finished = 0;
-      const track = (promise: Promise<unknown>) =>
-        promise.then(
-          () => finished++,
-          () => finished++,
-        );
-
-      for (const step of path.steps) {
-        const type = step.event.type;
-        if (type === 'xstate.init') continue;
-        if (type === 'SUCCESS') await track(breaker.execute(() => 'ok'));
-        else if (type === 'FAILURE') {
-          await track(
-            breaker.execute(() => {
-              throw new Error('boom');
-            }),
-          );
-        } else if (type === 'TRIAL_START') {
-          const caller = new AbortController();
-          const admitted = breaker.execute(
-            () =>
-              new Promise<string>((resolve, reject) => {
-                trials.push({ resolve, reject, abort: () => caller.abort('caller left') });
-              }),
-            { signal: caller.signal },
-          );
-          void track(admitted);
-        } else if (type === 'TRIAL_SUCCESS') trials.shift()?.resolve('ok');
-        else if (type === 'TRIAL_FAILURE') trials.shift()?.reject(new Error('trial failed'));
-        else if (type === 'TRIAL_CANCELLED') {
-          const trial = trials.shift();
-          trial?.abort();
-          trial?.resolve('too late');
-        } else if (type === 'HOLD_OPEN') breaker.holdOpen(HOLD_MS);
-        else if (type === 'RESET') breaker.reset();
-        else if (type === AFTER_RESET_TIMEOUT) expect(await clock.next()).toBe(true);
-        else throw new Error(`unmapped event ${type}`);
-        await settle();
-
-        if (breaker.state !== period) {
-          trials = []; // calls admitted in an earlier period no longer move the machine
-          period = breaker.state;
-        }
-        const expected = step.state;
-        const actual = breaker.actor.getSnapshot();
-        expect(actual.value, `after ${type}`).toBe(expected.value);
-        expect(withoutStamps(actual.context)).toEqual(withoutStamps(expected.context));
-        const metrics = breaker.metrics();
-        expect(metrics.state).toBe(expected.value);
-        expect(metrics.consecutiveFailures).toBe(expected.context.consecutiveFailures);
-        expect(
-          metrics.totalSuccesses + metrics.totalFailures + metrics.rejectedCalls + metrics.cancelledCalls,
-        ).toBe(finished);
-        if (metrics.transitions.length > 0) expect(metrics.transitions.at(-1)?.to).toBe(expected.value);
-        expect(breaker.canAdmit()).toBe(
-          expected.value === 'CLOSED' ||
-            (expected.value === 'HALF_OPEN' && expected.context.trialsInFlight < input.halfOpenMaxCalls),
-        );
-        expect(clock.pendingTimers()).toBe(expected.value === 'OPEN' ? 1 : 0);
-      }
-      breaker.stop();
-      expect(clock.pendingTimers()).toBe(0);
+      for (const mode of modes) await replay(path.steps, mode, start, collector);
     }
   }
-  console.log(`breaker: replayed ${replayed} paths`);
+  console.log(`breaker: replayed ${replayed} paths, ${modes.length} ways each`);
 
   expectFullCoverage('breaker', breakerMachine, collector.taken);
 });
+
+type Step = { event: AnyEventObject; state: { value: unknown; context: BreakerContext } };
+
+/** Replays one path's steps against a breaker run in `mode`, checking it against the model after each. */
+async function replay(
+  steps: Step[],
+  mode: (typeof modes)[number],
+  start: (typeof starts)[number],
+  collector: ReturnType<typeof createTransitionCollector>,
+) {
+  const clock = createManualClock();
+  const breaker = createCircuitBreaker({
+    ...input,
+    clock,
+    ...(mode === 'actor' ? { inspect: collector.inspect } : {}),
+    ...(start.restore ? { restore: start.restore } : {}),
+    ...(start.rule ? { rule: start.rule } : {}),
+  });
+  let trials: Deferred[] = [];
+  let period = breaker.state;
+  let finished = 0;
+  const track = (promise: Promise<unknown>) =>
+    promise.then(
+      () => finished++,
+      () => finished++,
+    );
+
+  for (const [index, step] of steps.entries()) {
+    const type = step.event.type;
+    if (mode === 'actor made before the last step' && index === steps.length - 1) void breaker.actor;
+    if (type === 'xstate.init') continue;
+    if (type === 'SUCCESS') await track(breaker.execute(() => 'ok'));
+    else if (type === 'FAILURE') {
+      await track(
+        breaker.execute(() => {
+          throw new Error('boom');
+        }),
+      );
+    } else if (type === 'TRIAL_START') {
+      const caller = new AbortController();
+      const admitted = breaker.execute(
+        () =>
+          new Promise<string>((resolve, reject) => {
+            trials.push({ resolve, reject, abort: () => caller.abort('caller left') });
+          }),
+        { signal: caller.signal },
+      );
+      void track(admitted);
+    } else if (type === 'TRIAL_SUCCESS') trials.shift()?.resolve('ok');
+    else if (type === 'TRIAL_FAILURE') trials.shift()?.reject(new Error('trial failed'));
+    else if (type === 'TRIAL_CANCELLED') {
+      const trial = trials.shift();
+      trial?.abort();
+      trial?.resolve('too late');
+    } else if (type === 'HOLD_OPEN') breaker.holdOpen(HOLD_MS);
+    else if (type === 'RESET') breaker.reset();
+    else if (type === AFTER_RESET_TIMEOUT) expect(await clock.next()).toBe(true);
+    else throw new Error(`unmapped event ${type}`);
+    await settle();
+
+    if (breaker.state !== period) {
+      trials = []; // calls admitted in an earlier period no longer move the machine
+      period = breaker.state;
+    }
+    const expected = step.state;
+    const actual = breaker.snapshot;
+    expect(actual.value, `${mode}: after ${type}`).toBe(expected.value);
+    expect(withoutStamps(actual.context)).toEqual(withoutStamps(expected.context));
+    if (mode !== 'pure' && (mode === 'actor' || index === steps.length - 1))
+      expect(breaker.actor.getSnapshot()).toMatchObject({ value: actual.value, context: actual.context });
+    const metrics = breaker.metrics();
+    expect(metrics.state).toBe(expected.value);
+    expect(metrics.consecutiveFailures).toBe(expected.context.consecutiveFailures);
+    expect(
+      metrics.totalSuccesses + metrics.totalFailures + metrics.rejectedCalls + metrics.cancelledCalls,
+    ).toBe(finished);
+    if (metrics.transitions.length > 0) expect(metrics.transitions.at(-1)?.to).toBe(expected.value);
+    expect(breaker.canAdmit()).toBe(
+      expected.value === 'CLOSED' ||
+        (expected.value === 'HALF_OPEN' && expected.context.trialsInFlight < input.halfOpenMaxCalls),
+    );
+    expect(clock.pendingTimers()).toBe(expected.value === 'OPEN' ? 1 : 0);
+  }
+  breaker.stop();
+  expect(clock.pendingTimers()).toBe(0);
+}

@@ -1,5 +1,5 @@
 /** The public types of `createCircuitBreaker` (see `breaker.ts`). */
-import type { Actor, InspectionEvent, Observer } from 'xstate';
+import type { Actor, InspectionEvent, Observer, SnapshotFrom } from 'xstate';
 import type { BreakerMachine, BreakerState } from '../../machines/breaker.machine.js';
 import type { Clock } from '../clock.js';
 import type { BreakerRuleOptions } from './breaker-rule-options.js';
@@ -109,9 +109,15 @@ export interface CircuitBreaker {
   /** Back to CLOSED with no failures counted, from any state. */
   reset(): void;
   metrics(): CircuitBreakerMetrics;
-  /** The running XState actor of {@link breakerMachine}. */
+  /**
+   * The running XState actor of {@link breakerMachine}. Made on first read (unless `inspect` made it at
+   * once), starting from the current snapshot; from then on it holds the breaker's state and timer.
+   * Observers that need no actor use {@link CircuitBreaker.snapshot} and {@link CircuitBreaker.onTransition}.
+   */
   readonly actor: Actor<BreakerMachine>;
-  /** Stops the actor and clears its timer; later calls are refused with `BreakerStoppedError`. */
+  /** The machine's current snapshot (what `actor.getSnapshot()` returns), without making the actor. */
+  readonly snapshot: SnapshotFrom<BreakerMachine>;
+  /** Stops the machine (its actor, if made) and clears its timer; later calls are refused with `BreakerStoppedError`. */
   stop(): void;
   /** The state to save so that `createCircuitBreaker({ restore })` resumes it (absolute deadlines). */
   checkpoint(): BreakerCheckpoint;

@@ -2,8 +2,9 @@
  * How the hot path and the machine share the work.
  *
  * `breakerMachine` is the only source of truth for the breaker's state, its failure count and
- * HALF_OPEN admission. This wrapper keeps `current`, the machine's latest snapshot, refreshed by a
- * synchronous subscription, so reading the state costs a property read instead of `getSnapshot()`.
+ * HALF_OPEN admission. This wrapper keeps `current`, the machine's latest snapshot, advanced by the
+ * machine's pure transition (or, once `actor` was read, by that actor: see breaker-runner.ts), so
+ * reading the state costs a property read.
  *
  * - Admission: `admitting` caches the machine's answer, refreshed with every snapshot: CLOSED admits,
  *   OPEN refuses, HALF_OPEN admits while `can(TRIAL_START)`. `canAdmit()`, `execute` and `refusal()`
@@ -19,12 +20,11 @@
  * - Totals, time in state and the transition history are bookkeeping kept here, stamped by the
  *   injected clock; they never decide anything.
  */
-import { type Actor, createActor, type SnapshotFrom } from 'xstate';
-import { type BreakerMachine, type BreakerState, breakerMachine } from '../../machines/breaker.machine.js';
-import { type Clock, systemClock } from '../clock.js';
+import type { BreakerState } from '../../machines/breaker.machine.js';
+import { systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
-import { abandoned, hostFor, stopActor } from './breaker-host.js';
 import { resolveBreakerRule } from './breaker-rule-options.js';
+import { BreakerRunner, type BreakerSnapshot } from './breaker-runner.js';
 import type {
   BreakerCheckpoint,
   BreakerTransition,
@@ -58,20 +58,16 @@ const countsEveryError = () => true;
 /** Outcome of a call admitted in `period` (trial: admitted while HALF_OPEN). */
 type Outcome = 'success' | 'failure' | 'cancelled';
 
-class Breaker implements CircuitBreaker {
+class Breaker extends BreakerRunner implements CircuitBreaker {
   readonly name: string;
-  readonly actor: Actor<BreakerMachine>;
-  private current!: SnapshotFrom<BreakerMachine>;
   /** The machine's answer to "is a call admitted now?", refreshed with every snapshot. */
   private admitting = true;
   /** The machine's answer to `can(SUCCESS)` while CLOSED, refreshed with every snapshot. */
   private successMatters = false;
   /** Bumped on every change of state value: outcomes of calls admitted in an earlier period are stale. */
   private period = 0;
-  private stopped = false;
   /** The refusal shared by the calls refused in one period (see `refuse`). */
   private refusalCache: { period: number; reopensAt: number | null; error: BrokenCircuitError } | undefined;
-  private readonly clock: Clock;
   private readonly isFailure: (error: unknown) => boolean;
   private readonly maxHoldOpenMs: number;
   /** Time-window failure-rate rule: SUCCESS carries the clock time (the window's buckets are stamped). */
@@ -93,8 +89,8 @@ class Breaker implements CircuitBreaker {
   private listeners: Set<(transition: BreakerTransition) => void> | undefined;
 
   constructor(options: CircuitBreakerOptions) {
+    super(options.clock ?? systemClock);
     this.name = options.name ?? 'default';
-    this.clock = options.clock ?? systemClock;
     this.isFailure = options.isFailure ?? countsEveryError;
     this.maxHoldOpenMs = checkNumber('maxHoldOpenMs', options.maxHoldOpenMs ?? 600_000, { min: 0 });
     const input = {
@@ -123,35 +119,24 @@ class Breaker implements CircuitBreaker {
       if (state !== 'CLOSED' && state !== 'OPEN' && state !== 'HALF_OPEN')
         throw new RangeError(`restore.state must be CLOSED, OPEN or HALF_OPEN, got ${String(state)}`);
     }
-    const start = {
-      input: restore
-        ? {
-            ...input,
-            resume: {
-              state: restore.state,
-              consecutiveFailures: restore.consecutiveFailures,
-              openedAt: restore.openedAt,
-              reopensAt: restore.reopensAt,
-              now,
-            },
-          }
-        : input,
+    const resume = restore && {
+      state: restore.state,
+      consecutiveFailures: restore.consecutiveFailures,
+      openedAt: restore.openedAt,
+      reopensAt: restore.reopensAt,
+      now,
     };
-    // With an inspector the breaker gets an actor system of its own, so the inspector sees only it;
-    // otherwise it joins the shared system of its clock (see `hostFor`).
-    this.actor = createActor(
-      breakerMachine,
-      options.inspect
-        ? { ...start, clock: this.clock, inspect: options.inspect }
-        : { ...start, parent: hostFor(this.clock) },
-    );
     this.enteredAt = now;
-    // The actor holds this wrapper only weakly, so a breaker dropped without stop() can be collected.
-    const self = new WeakRef(this);
-    this.actor.subscribe((snapshot) => self.deref()?.observe(snapshot));
-    abandoned.register(this, this.actor, this.actor);
-    this.actor.start();
-    this.refresh(this.actor.getSnapshot());
+    // Bound methods rather than arrow-function fields: on Node 20 two arrow fields held ~700 bytes per
+    // breaker, two bound methods ~100.
+    this.closedCallSucceeded = this.closedCallSucceeded.bind(this);
+    this.closedCallFailed = this.closedCallFailed.bind(this);
+    this.startMachine(resume ? { ...input, resume } : input, options.inspect);
+    this.refresh(this.current);
+  }
+
+  get snapshot(): BreakerSnapshot {
+    return this.current;
   }
 
   checkpoint(): BreakerCheckpoint {
@@ -186,7 +171,7 @@ class Breaker implements CircuitBreaker {
   holdOpen(durationMs: number): void {
     if (this.stopped || !(durationMs > 0)) return;
     const capped = Math.ceil(Math.min(durationMs, this.maxHoldOpenMs));
-    if (capped > 0) this.actor.send({ type: 'HOLD_OPEN', durationMs: capped, at: this.clock.now() });
+    if (capped > 0) this.send({ type: 'HOLD_OPEN', durationMs: capped, at: this.clock.now() });
   }
 
   onTransition(listener: (transition: BreakerTransition) => void): () => void {
@@ -216,15 +201,15 @@ class Breaker implements CircuitBreaker {
     return Promise.resolve(result).then(this.closedCallSucceeded, this.closedCallFailed) as Promise<T>;
   }
 
-  /** Outcome handlers of calls admitted while CLOSED, made once per breaker instead of once per call. */
-  private readonly closedCallSucceeded = <T>(value: T): T => {
+  /** Outcome handlers of calls admitted while CLOSED, bound once per breaker (see the constructor). */
+  private closedCallSucceeded<T>(value: T): T {
     this.succeeded(0, false);
     return value;
-  };
-  private readonly closedCallFailed = (error: unknown): never => {
+  }
+  private closedCallFailed(error: unknown): never {
     this.failed(error, 0, false);
     throw error;
-  };
+  }
 
   /** OPEN and HALF_OPEN: refuse, or admit one trial call. */
   private executeUnlessClosed<T>(
@@ -233,7 +218,7 @@ class Breaker implements CircuitBreaker {
   ): Promise<T> {
     if (this.stopped) return Promise.reject(new BreakerStoppedError(this.name));
     if (!this.admitting) return Promise.reject(this.refuse());
-    this.actor.send(TRIAL_START);
+    this.send(TRIAL_START);
     return this.run(fn, options?.signal ?? neverAborted, this.period, true);
   }
 
@@ -274,7 +259,7 @@ class Breaker implements CircuitBreaker {
   }
 
   reset(): void {
-    if (!this.stopped) this.actor.send(RESET);
+    if (!this.stopped) this.send(RESET);
   }
 
   metrics(): CircuitBreakerMetrics {
@@ -298,10 +283,8 @@ class Breaker implements CircuitBreaker {
   }
 
   stop(): void {
-    this.stopped = true;
     this.listeners?.clear();
-    abandoned.unregister(this.actor);
-    stopActor(this.actor);
+    this.halt();
   }
 
   /**
@@ -324,9 +307,9 @@ class Breaker implements CircuitBreaker {
     if (this.stopped) return;
     if (this.current.value === 'CLOSED') {
       if (this.successMatters)
-        this.actor.send(this.stampsSuccesses ? { type: 'SUCCESS', at: this.clock.now() } : SUCCESS);
+        this.send(this.stampsSuccesses ? { type: 'SUCCESS', at: this.clock.now() } : SUCCESS);
     } else if (trial && period === this.period) {
-      this.actor.send(TRIAL_SUCCESS);
+      this.send(TRIAL_SUCCESS);
     }
   }
 
@@ -346,28 +329,27 @@ class Breaker implements CircuitBreaker {
     const state = this.current.value;
     const at = this.clock.now();
     const draw = this.random?.();
-    if (state === 'CLOSED') this.actor.send({ type: 'FAILURE', draw, at });
-    else if (trial && period === this.period) this.actor.send({ type: 'TRIAL_FAILURE', draw, at });
+    if (state === 'CLOSED') this.send({ type: 'FAILURE', draw, at });
+    else if (trial && period === this.period) this.send({ type: 'TRIAL_FAILURE', draw, at });
   }
 
   private cancelled(period: number, trial: boolean): void {
     this.cancelledCalls++;
     if (this.stopped) return;
-    if (trial && period === this.period && this.current.value === 'HALF_OPEN')
-      this.actor.send(TRIAL_CANCELLED);
+    if (trial && period === this.period && this.current.value === 'HALF_OPEN') this.send(TRIAL_CANCELLED);
   }
 
   /** Caches what the hot path asks the machine: whether a call is admitted and whether SUCCESS matters. */
-  private refresh(snapshot: SnapshotFrom<BreakerMachine>): void {
+  private refresh(snapshot: BreakerSnapshot): void {
     this.current = snapshot;
     const value = snapshot.value;
     this.admitting = value === 'CLOSED' || (value === 'HALF_OPEN' && snapshot.can(TRIAL_START));
     this.successMatters = value === 'CLOSED' && snapshot.can(SUCCESS);
   }
 
-  observe(snapshot: SnapshotFrom<BreakerMachine>): void {
+  protected observe(snapshot: BreakerSnapshot): void {
     const previous = this.current;
-    if (!previous) return; // the initial snapshot, read after start()
+    if (!previous) return; // an actor's initial snapshot, read after start()
     this.refresh(snapshot);
     if (previous.value === snapshot.value && previous.context.openedAt === snapshot.context.openedAt) return;
     const from = previous.value as BreakerState;
@@ -397,7 +379,12 @@ class Breaker implements CircuitBreaker {
   }
 }
 
-/** Creates a circuit breaker backed by a started {@link breakerMachine} actor. */
+/**
+ * Creates a circuit breaker run by {@link breakerMachine}: its snapshot advanced by the machine's pure
+ * transition and its reset timer on `clock`, with no XState actor until `actor` is first read; that
+ * actor then starts from the current snapshot, takes over the pending timer, and is driven by the
+ * breaker from then on (with `inspect`, the actor exists from the start).
+ */
 export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
   return new Breaker(options);
 }

@@ -232,9 +232,9 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
   actor.start();
 
   let breakerState = breaker.state;
-  breaker.actor.subscribe((snapshot) => {
-    if (snapshot.value === breakerState) return;
-    breakerState = snapshot.value;
+  breaker.onTransition(({ to }) => {
+    if (to === breakerState) return;
+    breakerState = to;
     actor.send({ type: breakerState === 'OPEN' ? 'BREAKER_OPENED' : 'BREAKER_CLOSED' });
     notify(listeners);
   });
@@ -371,7 +371,7 @@ export function createMcpBackend(name: string, config: McpBackendConfig, deps: B
         status: crashLoop ? 'fail' : statusOf[value],
         state: value,
         breaker: breaker.state,
-        consecutiveFailures: breaker.actor.getSnapshot().context.consecutiveFailures,
+        consecutiveFailures: breaker.snapshot.context.consecutiveFailures,
         lastCheckAt: lastCheckAt === null ? null : new Date(lastCheckAt).toISOString(),
         lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt).toISOString(),
         lastError: context.lastError === null ? null : redact(context.lastError),

@@ -243,10 +243,10 @@ export function createWebMcpPageBackend(
   actor.start();
 
   let breakerState = breaker.state;
-  breaker.actor.subscribe((snapshot) => {
-    if (snapshot.value === breakerState) return;
-    breakerState = snapshot.value;
-    actor.send({ type: `BREAKER_${snapshot.value}` } as never);
+  breaker.onTransition(({ to }) => {
+    if (to === breakerState) return;
+    breakerState = to;
+    actor.send({ type: `BREAKER_${to}` } as never);
     safely(healthListeners, 'status');
   });
 
@@ -361,7 +361,7 @@ export function createWebMcpPageBackend(
       return pageHealth({
         state: value,
         breaker: breaker.state,
-        consecutiveFailures: breaker.actor.getSnapshot().context.consecutiveFailures,
+        consecutiveFailures: breaker.snapshot.context.consecutiveFailures,
         lastCheckAt,
         lastSuccessAt,
         lastError: context.lastError,

@@ -188,13 +188,13 @@ export class SocketBackendImpl implements SocketBackend {
     this.actor.start();
     this.current = this.actor.getSnapshot();
 
-    const subscription = this.breaker.actor.subscribe((snapshot) => {
-      if (snapshot.value === this.lastBreakerState) return;
-      this.lastBreakerState = snapshot.value;
-      this.actor.send({ type: `BREAKER_${snapshot.value}` } as SocketEvent);
+    // The breaker's own transitions, not its actor: reading `breaker.actor` would make one.
+    this.unsubscribeBreaker = this.breaker.onTransition(({ to }) => {
+      if (to === this.lastBreakerState) return;
+      this.lastBreakerState = to;
+      this.actor.send({ type: `BREAKER_${to}` } as SocketEvent);
       this.notify();
     });
-    this.unsubscribeBreaker = () => subscription.unsubscribe();
   }
 
   get state(): SocketState {

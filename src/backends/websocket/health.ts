@@ -38,7 +38,7 @@ export function socketHealth(
     status,
     state: value,
     breaker: breaker.state,
-    consecutiveFailures: breaker.actor.getSnapshot().context.consecutiveFailures,
+    consecutiveFailures: breaker.snapshot.context.consecutiveFailures,
     lastCheckAt: iso(times.lastCheckAt),
     lastSuccessAt: iso(times.lastSuccessAt),
     lastError: context.lastError,

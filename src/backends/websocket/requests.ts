@@ -154,7 +154,7 @@ export class Requests {
   /** A reply: the peer serves again, so earlier request timeouts stop counting. */
   private replied(): void {
     const { breaker } = this.host;
-    if (breaker.state === 'CLOSED' && breaker.actor.getSnapshot().context.consecutiveFailures > 0)
+    if (breaker.state === 'CLOSED' && breaker.snapshot.context.consecutiveFailures > 0)
       breaker.execute(noop).catch(noop);
   }
 
