@@ -65,9 +65,8 @@ export function createBackendThrottle(
   return {
     refusal(breakerOpen) {
       if (breakerOpen) return undefined;
-      // Below the minimum the request is counted, never refused.
-      const warm = throttle.snapshot().requests >= minimumRequests;
-      if (throttle.admit() || !warm) return undefined;
+      // Below the minimum nothing is refused (the request counts once its outcome is recorded).
+      if (throttle.snapshot().requests < minimumRequests || throttle.admit()) return undefined;
       return new ThrottledError(name, throttle.snapshot().rejectProbability, retryAfterMs);
     },
     record(error) {
