@@ -53,6 +53,11 @@ export interface HttpRetryOptions {
 
 /** Breaker settings of a backend (its name is the backend's name). */
 export interface HttpBreakerOptions {
+  /**
+   * The trip rule (see `createCircuitBreaker({ rule })`). Default here the consecutive rule; a bridge's
+   * `http` backends default to the failure-rate rule (see docs/config.md).
+   */
+  rule?: CircuitBreakerOptions['rule'];
   failureThreshold?: number;
   resetTimeoutMs?: number;
   halfOpenMaxCalls?: number;
