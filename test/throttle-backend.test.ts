@@ -86,7 +86,6 @@ describe('adaptive throttling of an HTTP backend', () => {
     const last10 = on.load.slice(-10).reduce((a, b) => a + b, 0) / 10;
     expect(on.load[0]).toBe(20);
     // The default k = 1.1 lets about 1.1× the accepted load through: ~5.5 of 20 per round.
-    console.log('last10', last10);
     expect(last10).toBeLessThan(8);
     expect(on.throttled).toBeGreaterThan(50);
     expect(on.throttling).toBe(true);
