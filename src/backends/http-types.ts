@@ -100,7 +100,7 @@ export interface HttpBackendOptions {
   critical?: boolean;
   /**
    * Client-side adaptive throttling (backend-throttle.ts): `{ k, windowMs, minimumRequests }`, or
-   * `false` to turn it off. On by default (k 2, one minute).
+   * `false` to turn it off. On by default (k 1.1, one minute).
    */
   throttle?: BackendThrottleConfig;
   logger?: HttpBackendLogger;
