@@ -5,6 +5,11 @@
  * backend (the spread of HALF_OPEN probes). Alone: `npx tsx bench/storm-report.ts`.
  */
 import { pathToFileURL } from 'node:url';
+import { BACKEND_THROTTLE_DEFAULTS } from '../src/backends/backend-throttle.js';
+import { FAILURE_RATE_RULE } from '../src/backends/kinds/breaker-rules.js';
+import { builtInKinds } from '../src/backends/kinds/index.js';
+import { nodeKinds } from '../src/backends/node-kinds.js';
+import type { BreakerRuleOptions } from '../src/reliability/breaker-rule-options.js';
 import { runStorm, type StormOptions, type StormResult, type StormStrategy } from './storm.js';
 import { maxInWindow, perSlot } from './storm-sim.js';
 import { formatTable } from './table.js';
@@ -23,44 +28,53 @@ interface Row {
   rule?: StormOptions['rule'];
 }
 
-/** The failure-rate rule the bench compares: 50 % of the last 20 calls, 10 calls at least. */
-const FAILURE_RATE = { kind: 'failureRate', failureRateThreshold: 0.5, minimumCalls: 10 } as const;
-/** The same over the last 10 s. */
-const FAILURE_RATE_TIME = { ...FAILURE_RATE, window: { kind: 'time', ms: 10_000 } } as const;
+/** The failure-rate rule with a 20-call window (10 calls at least). */
+const FAILURE_RATE_20 = {
+  kind: 'failureRate',
+  failureRateThreshold: 0.5,
+  minimumCalls: 10,
+  window: { kind: 'count', size: 20 },
+} as const;
+/** The rule the bridge gives `http` and `mcp` backends (src/backends/kinds/breaker-rules.ts). */
+const CHOSEN_RULE = FAILURE_RATE_RULE;
+const CHOSEN_K = BACKEND_THROTTLE_DEFAULTS.k;
 
 const ROWS: Row[] = [
   { label: 'naive retry (3 retries, no breaker, no budget)', strategy: 'naive' },
-  { label: 'ours today: consecutive breaker 5 + budget 10 %', strategy: 'parts' },
-  { label: 'ours + adaptive throttle k = 2', strategy: 'parts-throttle', throttleK: 2 },
+  { label: 'consecutive breaker 5 + budget 10 %', strategy: 'parts' },
+  { label: 'consecutive breaker 5 + budget + throttle k = 2', strategy: 'parts-throttle', throttleK: 2 },
+  { label: 'consecutive breaker 5 + budget + throttle k = 1.1', strategy: 'parts-throttle', throttleK: 1.1 },
+  { label: 'failure rate 50 % of 20 calls + budget', strategy: 'parts', rule: FAILURE_RATE_20 },
   {
-    label: 'budget + throttle k = 2, breaker held CLOSED',
-    strategy: 'parts-throttle',
-    throttleK: 2,
-    holdClosed: true,
-  },
-  {
-    label: 'budget + throttle k = 1.1, breaker held CLOSED',
+    label: 'failure rate 50 % of 20 calls + budget + throttle k = 1.1',
     strategy: 'parts-throttle',
     throttleK: 1.1,
-    holdClosed: true,
+    rule: FAILURE_RATE_20,
+  },
+  { label: 'failure rate 50 % of 100 calls + budget', strategy: 'parts', rule: CHOSEN_RULE },
+  {
+    label: 'failure rate 50 % of 100 calls + budget + throttle k = 1.1',
+    strategy: 'parts-throttle',
+    throttleK: 1.1,
+    rule: CHOSEN_RULE,
   },
   {
-    label: 'ours: failure-rate breaker 50 % of last 20 calls + budget',
-    strategy: 'parts',
-    rule: FAILURE_RATE,
-  },
-  {
-    label: 'ours: failure-rate breaker 50 % of last 10 s + budget',
-    strategy: 'parts',
-    rule: FAILURE_RATE_TIME,
-  },
-  {
-    label: 'ours: failure-rate breaker (count) + throttle k = 2',
+    label: 'failure rate 50 % of 100 calls + budget + throttle k = 2',
     strategy: 'parts-throttle',
     throttleK: 2,
-    rule: FAILURE_RATE,
+    rule: CHOSEN_RULE,
   },
+  ...[2, 1.5, 1.1].map((throttleK) => ({
+    label: `budget + throttle k = ${throttleK}, breaker held CLOSED`,
+    strategy: 'parts-throttle' as const,
+    throttleK,
+    holdClosed: true,
+  })),
   { label: 'cockatiel 3 wrap(retry 3, consecutive breaker 5)', strategy: 'cockatiel' },
+  {
+    label: `bridge LLM path, defaults (http: failure rate 50 % of 100 calls, throttle k = ${CHOSEN_K})`,
+    strategy: 'ours',
+  },
 ];
 
 const ratio = (a: number, b: number) => (b === 0 ? '–' : `${(a / b).toFixed(3)}×`);
@@ -76,6 +90,9 @@ const run = (row: Row, scenario: Partial<StormOptions>): Promise<StormResult> =>
     ...scenario,
   });
 
+/** The bridge path's throttle refusals reach the caller as CIRCUIT_OPEN, like the breaker's: not counted apart. */
+const throttledCell = (r: StormResult) => (r.strategy === 'ours' ? '–' : String(r.throttled));
+
 function commonCells(r: StormResult): string[] {
   const tool = r.backendCalls - r.probeCalls;
   return [
@@ -85,7 +102,7 @@ function commonCells(r: StormResult): string[] {
     perSecond(tool, r.durationMs),
     ratio(tool, r.logicalCalls),
     String(r.retries),
-    String(r.throttled),
+    throttledCell(r),
     String(r.opens),
   ];
 }
@@ -123,6 +140,7 @@ function settledBy(slots: number[], limit: number): string {
 
 async function scenarioB(): Promise<void> {
   const rows: string[][] = [];
+  let bridge = { load: Number.NaN, served: Number.NaN };
   const seconds = [0, 1, 2, 5, 9];
   for (const row of ROWS) {
     const r = await run(row, { capacityPerSecond: CAPACITY });
@@ -136,9 +154,11 @@ async function scenarioB(): Promise<void> {
       ...seconds.map((s) => ((slots[s] as number) / CAPACITY).toFixed(2)),
       (steady / CAPACITY).toFixed(2),
       settledBy(slots, 1.1 * CAPACITY),
-      String(r.throttled),
+      throttledCell(r),
       String(r.opens),
     ]);
+    if (row.strategy === 'ours')
+      bridge = { load: steady / CAPACITY, served: r.succeeded / (r.durationMs / 1000) };
   }
   console.log(
     formatTable(
@@ -156,6 +176,29 @@ async function scenarioB(): Promise<void> {
       rows,
     ),
   );
+  const yes = (ok: boolean) => (ok ? 'yes' : 'no');
+  console.log(
+    `Throttle target, bridge defaults (k = ${CHOSEN_K}): mean load 10–${SECONDS} s ${bridge.load.toFixed(2)}× capacity ` +
+      `(≤ 1.1×: ${yes(bridge.load <= 1.1)}), ${bridge.served.toFixed(0)} calls/s served of ${CAPACITY} ` +
+      `(≥ 95 %: ${yes(bridge.served >= 0.95 * CAPACITY)}).\n`,
+  );
+}
+
+/** A rule in words, for the line that shows the defaults chosen. */
+function describeRule(rule: BreakerRuleOptions | undefined): string {
+  if (!rule || rule.kind === 'consecutive') return 'consecutive';
+  const window = rule.window?.kind === 'time' ? `${rule.window.ms} ms` : `${rule.window?.size ?? 20} calls`;
+  return `failure rate ${(100 * (rule.failureRateThreshold ?? 0.5)).toFixed(0)} % of the last ${window} (${rule.minimumCalls ?? 10} calls at least)`;
+}
+
+function printDefaults(): void {
+  const byRule = new Map<string, string[]>();
+  for (const kind of [...builtInKinds(), ...nodeKinds()]) {
+    const rule = describeRule(kind.defaultBreakerRule);
+    byRule.set(rule, [...(byRule.get(rule) ?? []), kind.kind]);
+  }
+  const lines = [...byRule].map(([rule, kinds]) => `${kinds.join(', ')}: ${rule}`);
+  console.log(`Bridge breaker rule per backend kind, chosen from tables A–C: ${lines.join('; ')}.\n`);
 }
 
 async function scenarioC(): Promise<void> {
@@ -169,7 +212,7 @@ async function scenarioC(): Promise<void> {
       String(r.backendCalls),
       String(slots[0]),
       (slots.slice(1).reduce((a, b) => a + b, 0) / (slots.length - 1)).toFixed(1),
-      String(r.throttled),
+      throttledCell(r),
       String(r.opens),
     ]);
   }
@@ -232,6 +275,7 @@ export async function runStormBench(): Promise<void> {
   await scenarioA();
   await scenarioB();
   await scenarioC();
+  printDefaults();
   await scenarioD();
 }
 

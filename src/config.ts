@@ -210,6 +210,9 @@ function mergeBackends(
         ...(before.options || backend.options
           ? { options: { ...(before.options ?? {}), ...(backend.options ?? {}) } }
           : {}),
+        ...(before.breaker || backend.breaker
+          ? { breaker: { ...(before.breaker ?? {}), ...(backend.breaker ?? {}) } }
+          : {}),
       };
     }
   }

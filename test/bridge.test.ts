@@ -182,7 +182,14 @@ describe('onHealthChange', () => {
         {
           clock,
           fetch: llm.fetch,
-          backends: { evolution: noHeartbeat, agents: noHeartbeat, a2a: noHeartbeat },
+          backends: {
+            evolution: noHeartbeat,
+            agents: noHeartbeat,
+            a2a: noHeartbeat,
+            // Opens after 5 failed probes (50 s below); the http kind's default, the failure rate
+            // over 20 calls at least, would need 20 probes (200 s) of an idle backend.
+            lmStudio: { breaker: { rule: { kind: 'consecutive' } } },
+          },
         },
       ),
     );

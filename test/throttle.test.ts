@@ -27,10 +27,10 @@ describe('createAdaptiveThrottle', () => {
   });
 
   test('rejects with probability (requests − k · accepts) / (requests + 1)', () => {
-    const random = draws(0);
-    const throttle = createAdaptiveThrottle({ clock: createManualClock(), random: () => random() });
+    // random() = 0.999: every request below is admitted, then answered.
+    const throttle = createAdaptiveThrottle({ clock: createManualClock(), random: () => 0.999 });
     for (let i = 0; i < 10; i++) {
-      throttle.admit();
+      expect(throttle.admit()).toBe(true);
       throttle.record(i < 2);
     }
     expect(throttle.snapshot()).toMatchObject({ requests: 10, accepts: 2, throttling: true });
@@ -41,7 +41,7 @@ describe('createAdaptiveThrottle', () => {
     const clock = createManualClock();
     const make = (r: number) => {
       const throttle = createAdaptiveThrottle({ clock, random: () => r });
-      for (let i = 0; i < 9; i++) throttle.admit(); // random ≥ p for the first (p = 0), then p rises
+      for (let i = 0; i < 9; i++) throttle.record(false); // 9 requests answered, none accepted
       return throttle;
     };
     // 9 requests, 0 accepts: p = 9 / 10.
@@ -52,7 +52,11 @@ describe('createAdaptiveThrottle', () => {
   test('locally rejected requests count as requests: a dead backend is shed almost entirely', () => {
     const throttle = createAdaptiveThrottle({ clock: createManualClock(), random: mulberry32(3) });
     let admitted = 0;
-    for (let i = 0; i < 10_000; i++) if (throttle.admit()) admitted++;
+    for (let i = 0; i < 10_000; i++) {
+      if (!throttle.admit()) continue;
+      admitted++;
+      throttle.record(false);
+    }
     const snapshot = throttle.snapshot();
     expect(snapshot.requests).toBe(10_000);
     expect(snapshot.totalRejected).toBe(10_000 - admitted);
@@ -63,7 +67,7 @@ describe('createAdaptiveThrottle', () => {
   });
 
   test('k is configurable: k = 1.1 sheds down to 1.1 × accepts', () => {
-    const throttle = createAdaptiveThrottle({ k: 1.1, clock: createManualClock(), random: () => 0 });
+    const throttle = createAdaptiveThrottle({ k: 1.1, clock: createManualClock(), random: () => 0.999 });
     for (let i = 0; i < 100; i++) {
       throttle.admit();
       throttle.record(i % 2 === 0);
@@ -74,8 +78,15 @@ describe('createAdaptiveThrottle', () => {
 
   test('counts leave the window after windowMs (buckets of windowMs / 20)', async () => {
     const clock = createManualClock();
-    const throttle = createAdaptiveThrottle({ clock, windowMs: 2_000, random: () => 0.5 });
-    for (let i = 0; i < 10; i++) throttle.admit(); // t = 0, no accepts
+    const throttle = createAdaptiveThrottle({
+      clock,
+      windowMs: 2_000,
+      random: draws(...Array(10).fill(0.999), 0.5),
+    });
+    for (let i = 0; i < 10; i++) {
+      throttle.admit(); // t = 0, no accepts
+      throttle.record(false);
+    }
     await clock.advance(1_000);
     expect(throttle.snapshot().requests).toBe(10);
     await clock.advance(999); // t = 1 999: still in the window
@@ -87,12 +98,61 @@ describe('createAdaptiveThrottle', () => {
 
   test('the default window is two minutes', async () => {
     const clock = createManualClock();
-    const throttle = createAdaptiveThrottle({ clock, random: () => 0.5 });
-    for (let i = 0; i < 10; i++) throttle.admit();
+    const throttle = createAdaptiveThrottle({ clock, random: () => 0.999 });
+    for (let i = 0; i < 10; i++) {
+      throttle.admit();
+      throttle.record(false);
+    }
     await clock.advance(119_999);
     expect(throttle.snapshot().requests).toBe(10);
     await clock.advance(1);
     expect(throttle.snapshot().requests).toBe(0);
+  });
+
+  test('requests still in flight do not count: a backend that accepts every request is never throttled', async () => {
+    const clock = createManualClock();
+    // random() = 0 admits a request only while the reject probability is exactly 0.
+    const throttle = createAdaptiveThrottle({ k: 1.1, clock, random: () => 0 });
+    let rejected = 0;
+    for (let ms = 0; ms < 1_000; ms++) {
+      for (let i = 0; i < 10; i++) {
+        if (throttle.admit()) clock.setTimeout(() => throttle.record(true), 10);
+        else rejected++;
+      }
+      await clock.advance(1);
+    }
+    expect(rejected).toBe(0);
+    expect(throttle.snapshot()).toMatchObject({ rejectProbability: 0, totalRejected: 0 });
+  });
+
+  test('k = 1.1 holds a backend of 500 calls/s under 1 000 calls/s at ≤ 1.1× its capacity, serving near capacity', async () => {
+    const clock = createManualClock();
+    const throttle = createAdaptiveThrottle({ k: 1.1, windowMs: 60_000, clock, random: mulberry32(11) });
+    // One request per ms. The backend: a token bucket of 500 per second (5 in reserve), each answer
+    // 10 ms after its request.
+    let tokens = 5;
+    const received: number[] = [];
+    const served: number[] = [];
+    for (let ms = 0; ms < 20_000; ms++) {
+      const second = Math.floor(ms / 1_000);
+      tokens = Math.min(5, tokens + 0.5);
+      if (throttle.admit()) {
+        received[second] = (received[second] ?? 0) + 1;
+        const accepted = tokens >= 1;
+        if (accepted) {
+          tokens -= 1;
+          served[second] = (served[second] ?? 0) + 1;
+        }
+        clock.setTimeout(() => throttle.record(accepted), 10);
+      }
+      await clock.advance(1);
+    }
+    const mean = (counts: number[]) => counts.slice(10, 20).reduce((a, b) => a + b, 0) / 10;
+    // From 10 s on: on average at most 1.1× the capacity reaches it (each second is a random draw
+    // around that), and it serves at least 95 % of its capacity.
+    expect(mean(received)).toBeLessThanOrEqual(550);
+    expect(Math.max(...received.slice(10, 20))).toBeLessThanOrEqual(600);
+    expect(mean(served)).toBeGreaterThanOrEqual(475);
   });
 
   test('rejects invalid options', () => {
@@ -104,7 +164,7 @@ describe('createAdaptiveThrottle', () => {
 describe('throttled(throttle, fn)', () => {
   test('a refused request fails fast with ThrottledError and never calls fn', async () => {
     const throttle = createAdaptiveThrottle({ clock: createManualClock(), random: () => 0 });
-    for (let i = 0; i < 5; i++) throttle.admit(); // no accepts: p > 0
+    throttle.record(false); // one request answered, none accepted: p = 1/2 > 0
     let called = 0;
     const error = await throttled(throttle, () => called++, { name: 'lmStudio', retryAfterMs: 250 }).catch(
       (e: unknown) => e,

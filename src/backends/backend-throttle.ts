@@ -12,10 +12,13 @@ import { type AdaptiveThrottle, createAdaptiveThrottle, ThrottledError } from '.
 export type BackendThrottleConfig = { k?: number; windowMs?: number; minimumRequests?: number } | false;
 
 /**
- * Defaults of a backend's throttle: the SRE book's k = 2, a one-minute window, and no local rejection
- * before the window holds 20 requests (one failed call of a quiet backend must not halve its traffic).
+ * Defaults of a backend's throttle: k = 1.1, a one-minute window, and no local rejection before the
+ * window holds 20 requests (one failed call of a quiet backend must not halve its traffic). k = 1.1,
+ * not the SRE book's 2, from the storm tables (table B): an overloaded backend then receives about
+ * 1.1× its capacity and serves all of it, where k = 2 sends it 2× — and the failures of that excess
+ * trip the breaker, which then refuses everything for 30 s.
  */
-export const BACKEND_THROTTLE_DEFAULTS = { k: 2, windowMs: 60_000, minimumRequests: 20 } as const;
+export const BACKEND_THROTTLE_DEFAULTS = { k: 1.1, windowMs: 60_000, minimumRequests: 20 } as const;
 
 /** What a health line and the metrics show of a throttle. */
 export interface ThrottleState {
@@ -65,9 +68,8 @@ export function createBackendThrottle(
   return {
     refusal(breakerOpen) {
       if (breakerOpen) return undefined;
-      // Below the minimum the request is counted, never refused.
-      const warm = throttle.snapshot().requests >= minimumRequests;
-      if (throttle.admit() || !warm) return undefined;
+      // Below the minimum nothing is refused (the request counts once its outcome is recorded).
+      if (throttle.snapshot().requests < minimumRequests || throttle.admit()) return undefined;
       return new ThrottledError(name, throttle.snapshot().rejectProbability, retryAfterMs);
     },
     record(error) {

@@ -53,6 +53,11 @@ export interface HttpRetryOptions {
 
 /** Breaker settings of a backend (its name is the backend's name). */
 export interface HttpBreakerOptions {
+  /**
+   * The trip rule (see `createCircuitBreaker({ rule })`). Default here the consecutive rule; a bridge's
+   * `http` backends default to the failure-rate rule (see docs/config.md).
+   */
+  rule?: CircuitBreakerOptions['rule'];
   failureThreshold?: number;
   resetTimeoutMs?: number;
   halfOpenMaxCalls?: number;
@@ -95,7 +100,7 @@ export interface HttpBackendOptions {
   critical?: boolean;
   /**
    * Client-side adaptive throttling (backend-throttle.ts): `{ k, windowMs, minimumRequests }`, or
-   * `false` to turn it off. On by default (k 2, one minute).
+   * `false` to turn it off. On by default (k 1.1, one minute).
    */
   throttle?: BackendThrottleConfig;
   logger?: HttpBackendLogger;

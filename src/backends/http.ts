@@ -126,6 +126,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   const breaker: CircuitBreaker = createCircuitBreaker({
     name,
     failureThreshold: options.breaker?.failureThreshold,
+    ...(options.breaker?.rule ? { rule: options.breaker.rule } : {}),
     resetTimeoutMs: options.breaker?.resetTimeoutMs,
     halfOpenMaxCalls: options.breaker?.halfOpenMaxCalls,
     successThreshold: options.breaker?.successThreshold,

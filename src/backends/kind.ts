@@ -11,6 +11,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { BreakerCheckpoint } from '../reliability/breaker.js';
+import type { BreakerRuleOptions } from '../reliability/breaker-rule-options.js';
 import type { RetryBudget } from '../reliability/retry-budget.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
 import type { ReliabilityEventHub } from '../telemetry/events.js';
@@ -49,6 +50,11 @@ export interface BackendKindPlugin<C extends { kind: string } = { kind: string }
   readonly kind: C['kind'];
   /** Validates one `backends.<name>` entry (with its `kind`); errors name the field at fault. */
   readonly configSchema: z.ZodType<C>;
+  /**
+   * The trip rule of its backends' breakers when the entry's `breaker.rule` does not say (`create`
+   * applies it). Default: the consecutive rule, as `createCircuitBreaker`'s.
+   */
+  readonly defaultBreakerRule?: BreakerRuleOptions;
   create(name: string, config: C, deps: BackendDeps): Backend;
 }
 

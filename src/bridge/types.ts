@@ -1,6 +1,7 @@
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { FetchLike, HttpBackendOptions } from '../backends/http.js';
 import type { AnyBackendKindPlugin } from '../backends/kind.js';
+import type { BreakerSetting } from '../backends/kinds/schema.js';
 import type { SocketBackendOptions, WebSocketConstructor } from '../backends/socket.js';
 import type { Backend, HealthReport } from '../backends/types.js';
 import type { Clock } from '../clock.js';
@@ -94,6 +95,14 @@ export interface BackendConfig {
   options?:
     | Partial<Omit<SocketBackendOptions, 'name' | 'url'>>
     | Partial<Omit<HttpBackendOptions, 'name' | 'baseUrl'>>;
+  /**
+   * The backend's circuit breaker: `rule` (`{ kind: 'consecutive' }` or `{ kind: 'failureRate',
+   * failureRateThreshold, minimumCalls, window }`), `failureThreshold`, `resetTimeoutMs`,
+   * `halfOpenMaxCalls`, `successThreshold`, `resetJitter`; over `options.breaker`. Default rule: the
+   * kind's (failure rate for `http` and `mcp`, consecutive for `websocket` and `webmcp-page`), or the
+   * consecutive rule when `failureThreshold` is given.
+   */
+  breaker?: BreakerSetting;
   /** A plug-in kind's own settings (`command`, `args`, `cdpUrl`, …). */
   [setting: string]: unknown;
 }

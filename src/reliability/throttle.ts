@@ -14,8 +14,13 @@
  *
  * Requests rejected locally count as requests: a client that keeps calling a dead backend rejects
  * nearly everything (the probability tends to 1) yet still lets a few through, which is how it sees
- * the backend come back. The window is a ring of `BUCKETS` counters on the injected clock, as in the
- * retry budget: fixed memory, nothing allocated per call.
+ * the backend come back. A request that goes to the backend counts when its outcome is recorded, in
+ * the same instant as its accept: requests still in flight are in neither count. (Counting them when
+ * sent, as accepts come back one latency later, made every cold start look like overload: the first
+ * requests saw `requests > 0, accepts = 0`, the locally rejected ones then kept the ratio down, and
+ * since the ratio recovers only by a factor k per window, k = 1.1 stayed far below what the backend
+ * could serve.) The window is a ring of `BUCKETS` counters on the injected clock, as in the retry
+ * budget: fixed memory, nothing allocated per call.
  */
 
 import { type Clock, systemClock } from '../clock.js';
@@ -34,7 +39,7 @@ export interface AdaptiveThrottleOptions {
 }
 
 export interface AdaptiveThrottleSnapshot {
-  /** Requests attempted in the window (those rejected locally included). */
+  /** Requests in the window: rejected locally, or admitted and answered (not those in flight). */
   requests: number;
   /** Requests the backend accepted in the window. */
   accepts: number;
@@ -48,11 +53,15 @@ export interface AdaptiveThrottleSnapshot {
 
 /** One per backend, shared by every caller of that backend. */
 export interface AdaptiveThrottle {
-  /** Counts one request and decides whether it may go to the backend (false: reject it locally). */
+  /**
+   * Decides whether a request may go to the backend (false: reject it locally; it counts as a
+   * request at once). An admitted request counts when {@link record} reports its outcome.
+   */
   admit(): boolean;
   /**
    * Reports the outcome of an admitted request: `true` when the backend accepted it (served it, even
-   * with an application error), `false` when it refused it for overload or could not be reached.
+   * with an application error), `false` when it refused it for overload or could not be reached. An
+   * admitted request whose outcome is never recorded (cancelled, refused by a breaker) is not counted.
    */
   record(accepted: boolean): void;
   snapshot(): AdaptiveThrottleSnapshot;
@@ -79,14 +88,13 @@ export function createAdaptiveThrottle(options: AdaptiveThrottleOptions = {}): A
   return {
     admit() {
       const p = probability();
+      if (p === 0 || random() >= p) return true;
       requests.add();
-      if (p > 0 && random() < p) {
-        totalRejected++;
-        return false;
-      }
-      return true;
+      totalRejected++;
+      return false;
     },
     record(accepted) {
+      requests.add();
       if (accepted) accepts.add();
     },
     snapshot() {

@@ -2,7 +2,15 @@
 import { z } from 'zod';
 import { createHttpBackend, type FetchLike, type HttpBackendOptions } from '../http.js';
 import type { BackendKindPlugin } from '../kind.js';
-import { backendOptionsSetting, commonBackendSettings, throttleSetting, urlSetting } from './schema.js';
+import { FAILURE_RATE_RULE } from './breaker-rules.js';
+import {
+  backendOptionsSetting,
+  breakerSetting,
+  commonBackendSettings,
+  throttleSetting,
+  urlSetting,
+  withBreakerRule,
+} from './schema.js';
 
 export const httpConfigSchema = z.strictObject({
   kind: z.literal('http'),
@@ -13,6 +21,8 @@ export const httpConfigSchema = z.strictObject({
   options: backendOptionsSetting,
   /** Adaptive throttling (`{ k, windowMs, minimumRequests }`), or `false`. On by default. */
   throttle: throttleSetting,
+  /** The breaker (`{ rule, failureThreshold, resetTimeoutMs, … }`), over `options.breaker`. */
+  breaker: breakerSetting,
 });
 
 export type HttpBackendConfig = z.infer<typeof httpConfigSchema>;
@@ -22,6 +32,7 @@ export function httpKind(settings: { fetch?: FetchLike } = {}): BackendKindPlugi
   return {
     kind: 'http',
     configSchema: httpConfigSchema,
+    defaultBreakerRule: FAILURE_RATE_RULE,
     create(name, config, deps) {
       const given = (config.options ?? {}) as Partial<HttpBackendOptions>;
       const options: HttpBackendOptions = {
@@ -41,6 +52,7 @@ export function httpKind(settings: { fetch?: FetchLike } = {}): BackendKindPlugi
         random: deps.random,
         critical: deps.critical,
         ...(config.throttle === undefined ? {} : { throttle: config.throttle }),
+        breaker: withBreakerRule({ ...given.breaker, ...config.breaker }, FAILURE_RATE_RULE),
       };
       if (deps.restore) options.breaker = { ...options.breaker, restore: deps.restore };
       return createHttpBackend(options);

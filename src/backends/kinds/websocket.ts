@@ -2,7 +2,14 @@
 import { z } from 'zod';
 import type { BackendKindPlugin } from '../kind.js';
 import { createSocketBackend, type SocketBackendOptions, type WebSocketConstructor } from '../socket.js';
-import { backendOptionsSetting, commonBackendSettings, urlSetting } from './schema.js';
+import { CONSECUTIVE_RULE } from './breaker-rules.js';
+import {
+  backendOptionsSetting,
+  breakerSetting,
+  commonBackendSettings,
+  urlSetting,
+  withBreakerRule,
+} from './schema.js';
 
 export const websocketConfigSchema = z.strictObject({
   kind: z.literal('websocket'),
@@ -11,6 +18,8 @@ export const websocketConfigSchema = z.strictObject({
   ...commonBackendSettings,
   /** `createSocketBackend` options (reconnect `retry`, `breaker`, `heartbeat`, `requestTimeoutMs`, …). */
   options: backendOptionsSetting,
+  /** The breaker (`{ rule, failureThreshold, resetTimeoutMs, … }`), over `options.breaker`. */
+  breaker: breakerSetting,
 });
 
 export type WebSocketBackendConfig = z.infer<typeof websocketConfigSchema>;
@@ -22,6 +31,7 @@ export function websocketKind(
   return {
     kind: 'websocket',
     configSchema: websocketConfigSchema,
+    defaultBreakerRule: CONSECUTIVE_RULE,
     create(name, config, deps) {
       const given = (config.options ?? {}) as Partial<SocketBackendOptions>;
       const options: SocketBackendOptions = {
@@ -34,6 +44,7 @@ export function websocketKind(
         clock: deps.clock,
         random: deps.random,
         critical: deps.critical,
+        breaker: withBreakerRule({ ...given.breaker, ...config.breaker }, CONSECUTIVE_RULE),
       };
       if (deps.restore) options.breaker = { ...options.breaker, restore: deps.restore };
       return createSocketBackend(options);

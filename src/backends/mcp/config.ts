@@ -3,7 +3,7 @@
  * `env`, `cwd`) or a Streamable HTTP server (`url`, `headers`), never both.
  */
 import { z } from 'zod';
-import { throttleSetting } from '../kinds/schema.js';
+import { breakerSetting, throttleSetting } from '../kinds/schema.js';
 
 const positive = z.number().positive();
 
@@ -48,16 +48,8 @@ export const mcpConfigSchema = z
       .optional(),
     /** Retries of calls to tools that are safe to repeat (read-only or idempotent). Default 2. */
     maxRetries: z.number().int().min(0).optional(),
-    breaker: z
-      .object({
-        failureThreshold: z.number().int().positive().optional(),
-        resetTimeoutMs: positive.optional(),
-        halfOpenMaxCalls: z.number().int().positive().optional(),
-        successThreshold: z.number().int().positive().optional(),
-        resetJitter: z.number().min(0).lt(1).optional(),
-      })
-      .strict()
-      .optional(),
+    /** The breaker (`{ rule, failureThreshold, resetTimeoutMs, … }`); default rule: failure rate. */
+    breaker: breakerSetting,
     critical: z.boolean().optional(),
     /** Adaptive throttling (`{ k, windowMs, minimumRequests }`), or `false`. On by default. */
     throttle: throttleSetting,

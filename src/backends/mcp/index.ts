@@ -3,6 +3,8 @@
  * docs/mcp-backends.md for the configuration and the behaviour.
  */
 import type { BackendKindPlugin } from '../kind.js';
+import { FAILURE_RATE_RULE } from '../kinds/breaker-rules.js';
+import { withBreakerRule } from '../kinds/schema.js';
 import { createMcpBackend } from './backend.js';
 import { type McpBackendConfig, mcpConfigSchema } from './config.js';
 
@@ -14,5 +16,7 @@ export { McpCallTimeoutError, McpUnknownToolError } from './errors.js';
 export const mcpKind: BackendKindPlugin<McpBackendConfig> = {
   kind: 'mcp',
   configSchema: mcpConfigSchema,
-  create: createMcpBackend,
+  defaultBreakerRule: FAILURE_RATE_RULE,
+  create: (name, config, deps) =>
+    createMcpBackend(name, { ...config, breaker: withBreakerRule(config.breaker, FAILURE_RATE_RULE) }, deps),
 };

@@ -91,7 +91,7 @@ export function createWebMcpPageBackend(
   const breaker: CircuitBreaker = createCircuitBreaker({
     name,
     ...config.breaker,
-    resetJitter: 0.2,
+    resetJitter: config.breaker?.resetJitter ?? 0.2,
     random,
     clock,
     isFailure: countsAsPageFailure,

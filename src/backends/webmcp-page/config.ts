@@ -3,6 +3,7 @@
  * fault (`cdpUrl`, `allowWrite.1`, …).
  */
 import { z } from 'zod';
+import { breakerSetting } from '../kinds/schema.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -53,14 +54,7 @@ export const webMcpPageConfigSchema = z
       .object({ baseDelayMs: positiveMs.default(250), maxDelayMs: positiveMs.default(10_000) })
       .default({ baseDelayMs: 250, maxDelayMs: 10_000 }),
     /** Breaker settings (its name is the backend's). */
-    breaker: z
-      .object({
-        failureThreshold: positiveMs.optional(),
-        resetTimeoutMs: positiveMs.optional(),
-        halfOpenMaxCalls: positiveMs.optional(),
-        successThreshold: positiveMs.optional(),
-      })
-      .optional(),
+    breaker: breakerSetting,
     /** The bridge's own fields, accepted here so a whole entry validates. */
     critical: z.boolean().optional(),
     enabled: z.boolean().optional(),

@@ -3,6 +3,8 @@
  * Protocol. Node-only (it loads playwright-core on first attach).
  */
 import type { BackendKindPlugin } from '../kind.js';
+import { CONSECUTIVE_RULE } from '../kinds/breaker-rules.js';
+import { withBreakerRule } from '../kinds/schema.js';
 import { createWebMcpPageBackend } from './backend.js';
 import { type WebMcpPageConfig, webMcpPageConfigSchema } from './config.js';
 
@@ -24,5 +26,11 @@ export { UNTRUSTED_META_KEY, untrustedPrefix } from './results.js';
 export const webmcpPageKind: BackendKindPlugin<WebMcpPageConfig> = {
   kind: 'webmcp-page',
   configSchema: webMcpPageConfigSchema,
-  create: (name, config, deps) => createWebMcpPageBackend(name, config, deps),
+  defaultBreakerRule: CONSECUTIVE_RULE,
+  create: (name, config, deps) =>
+    createWebMcpPageBackend(
+      name,
+      { ...config, breaker: withBreakerRule(config.breaker, CONSECUTIVE_RULE) },
+      deps,
+    ),
 };
