@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, test } from 'vitest';
 import {
   type BreakerState,
+  type Bridge,
   type BrokenCircuitError,
   type CircuitBreakerMetrics,
   type Clock,
@@ -10,6 +11,8 @@ import {
   DEFAULT_RETRY_POLICIES,
   type RetryMetricsSnapshot,
   retry,
+  type ToolContext,
+  type ToolProgress,
 } from '../src/index.js';
 
 describe('public types', () => {
@@ -44,5 +47,19 @@ describe('public types', () => {
       .toMatchTypeOf<
         { operation?: string; signal?: AbortSignal; clock?: Clock; random?: () => number } | undefined
       >();
+  });
+
+  test('callTool takes onProgress beside signal; a tool reports through ctx.progress', () => {
+    expectTypeOf<Bridge['callTool']>().parameter(2).toEqualTypeOf<
+      | {
+          signal?: AbortSignal;
+          onProgress?: (progress: ToolProgress) => void;
+          traceparent?: string;
+          tracestate?: string;
+        }
+      | undefined
+    >();
+    expectTypeOf<ToolProgress>().toEqualTypeOf<{ progress: number; message: string }>();
+    expectTypeOf<ToolContext['progress']>().toEqualTypeOf<(message: string) => void>();
   });
 });

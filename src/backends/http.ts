@@ -272,7 +272,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   };
 
   const request = (path: string, init: HttpRequestInit = {}): Promise<HttpResponse> => {
-    const { timeoutMs, operation, signal, ...fetchInit } = init;
+    const { timeoutMs, operation, signal, onRetry: callerOnRetry, ...fetchInit } = init;
     if (stopController.signal.aborted) return Promise.reject(new HttpBackendStoppedError(name));
     if (signal?.aborted) return Promise.reject(signal.reason);
     const attemptTimeoutMs =
@@ -322,6 +322,12 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
       ...retryPolicy,
       operation: operation ?? defaultOperation,
       signal: requestSignal,
+      ...(callerOnRetry && {
+        onRetry: (info: RetryInfo) => {
+          onRetry(info);
+          callerOnRetry(info);
+        },
+      }),
     });
     if (!cleanUp) return result;
     const done = cleanUp;

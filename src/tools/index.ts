@@ -64,6 +64,7 @@ export type {
   ToolDefinition,
   ToolDescriptor,
   ToolInputSchema,
+  ToolProgress,
 } from './types.js';
 
 /** Options of the built-in tools. */

@@ -93,7 +93,7 @@ export function createToolRegistry(): ToolRegistry {
     const parsed = entry.validator.safeParse(args ?? {});
     if (!parsed.success) return fail(invalidInput(parsed.error));
     try {
-      const pending = entry.run(parsed.data, signal);
+      const pending = entry.run(parsed.data, signal, options?.onProgress);
       const result = signal ? await untilAborted(pending, signal) : await pending;
       if (result === CANCEL) {
         pending.catch(() => {}); // settles later, unobserved
