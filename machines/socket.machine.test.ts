@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { type AnyEventObject, createActor } from 'xstate';
 import { createManualClock } from '../src/clock.js';
 import {
-  coverageReport,
   createTransitionCollector,
-  definedTransitions,
+  expectFullCoverage,
   transitionPaths,
 } from '../test/support/transitions.js';
 import {
@@ -49,7 +48,6 @@ const graphEvents: AnyEventObject[] = [
 
 describe('socketMachine — model-based transition coverage', () => {
   it('covers every defined transition by replaying shortest paths against an actor', async () => {
-    const defined = definedTransitions(socketMachine);
     // A done actor (CLOSED is final) takes no more events, so the graph must not send it any.
     const paths = transitionPaths(socketMachine, {
       input: smallInput,
@@ -68,10 +66,7 @@ describe('socketMachine — model-based transition coverage', () => {
       expect(actor.getSnapshot().context).toEqual(path.state.context);
       actor.stop();
     }
-    const report = coverageReport('socket', defined, collector.taken);
-    console.log(report.line);
-    expect(report.missing).toEqual([]);
-    expect(report.covered).toBe(report.total);
+    expectFullCoverage('socket', socketMachine, collector.taken);
   });
 });
 

@@ -4,7 +4,6 @@
  * reports stale diagrams (test/diagrams.test.ts runs the same comparison).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { breakerMachine } from '../machines/breaker.machine.js';
 import { bridgeMachine } from '../machines/bridge.machine.js';
@@ -14,6 +13,7 @@ import { retryMachine } from '../machines/retry.machine.js';
 import { socketMachine } from '../machines/socket.machine.js';
 import { webMcpPageMachine } from '../machines/webmcp-page.machine.js';
 import { toMermaid } from '../src/diagram/mermaid.js';
+import { isMainModule } from '../src/is-main.js';
 
 export const diagramMachines: Record<string, AnyStateMachine> = {
   breaker: breakerMachine,
@@ -42,7 +42,7 @@ export function renderReadme(readme: string): string {
   return text;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMainModule(import.meta.url)) {
   const current = readFileSync(README, 'utf8');
   const fresh = renderReadme(current);
   if (process.argv.includes('--check')) {

@@ -6,9 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { configFileSchema } from '../src/config.js';
+import { isMainModule } from '../src/is-main.js';
 
 export const SCHEMA_FILE = new URL('../docs/config.schema.json', import.meta.url);
 
@@ -44,8 +45,7 @@ export function configSchemaIsCurrent(): boolean {
   }
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
+if (isMainModule(import.meta.url)) {
   if (process.argv.includes('--check')) {
     if (!configSchemaIsCurrent()) {
       process.stderr.write('docs/config.schema.json is stale: run `npm run schema`\n');

@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import type { Bridge } from '../src/bridge/types.js';
 import {
@@ -20,6 +20,7 @@ import {
   startInspectorPage,
   startInspectorServer,
 } from '../src/inspector/index.js';
+import { isMainModule } from '../src/is-main.js';
 import { type Lab, startLab } from '../src/lab/index.js';
 import { CHROMIUM_ARGS, findChromium, INSTALL_HINT } from '../test/support/chromium.js';
 
@@ -116,7 +117,7 @@ async function main() {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   main().then(
     () => process.exit(0),
     (error: unknown) => {

@@ -17,10 +17,10 @@
  *
  * `runSoak()` is exported for test/soak.test.ts.
  */
-import { pathToFileURL } from 'node:url';
 import type { SocketBackend } from '../src/backends/socket.js';
 import { createNodeBridge } from '../src/bridge/node.js';
 import type { ToolResult } from '../src/bridge/types.js';
+import { isMainModule } from '../src/is-main.js';
 import { type FaultPatch, type Lab, type LabBackend, mulberry32, startLab } from '../src/lab/index.js';
 import { findGc } from './gc.js';
 
@@ -428,7 +428,7 @@ function parseCli(argv: string[]): SoakOptions {
   return options;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   let options: SoakOptions;
   try {
     options = parseCli(process.argv.slice(2));

@@ -4,10 +4,10 @@
  * is loaded only when that command runs, so `--help` and `serve` load nothing of the lab, the
  * inspector or its page server.
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+
 import { type CliIO, processIO } from './cli/io.js';
 import { packageVersion } from './cli/version.js';
+import { isMainModule } from './is-main.js';
 import { withLegacyEnv } from './legacy-names.js';
 
 export type { CliIO } from './cli/io.js';
@@ -104,14 +104,4 @@ export function runMain(argv: readonly string[] = process.argv.slice(2)): void {
   );
 }
 
-function isMain(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) runMain();
+if (isMainModule(import.meta.url)) runMain();

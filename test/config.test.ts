@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBridge } from '../src/bridge/create-bridge.js';
-import { ConfigError } from '../src/bridge/errors.js';
 import { CONFIG_FILE_NAME, loadConfig } from '../src/config.js';
 import { quietLogger } from './bridge-fixtures.js';
+import { configErrorOf } from './support/config-error.js';
 
 let dir: string;
 
@@ -21,16 +21,6 @@ function write(name: string, value: unknown): string {
   const path = join(dir, name);
   writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
   return path;
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('loadConfig', () => {
@@ -152,7 +142,7 @@ describe('validation errors name the key', () => {
 
   it.each(cases)('%s', (_what, file, key, problem) => {
     const path = write('bad.json', file);
-    const error = errorOf(() => loadConfig({ cwd: dir, env: {}, file: path }));
+    const error = configErrorOf(() => loadConfig({ cwd: dir, env: {}, file: path }));
     expect(error.key).toBe(key);
     expect(error.message.startsWith(`${key}: `)).toBe(true);
     expect(error.message).toMatch(problem);
@@ -160,12 +150,12 @@ describe('validation errors name the key', () => {
   });
 
   it('an environment URL names the key and the variable', () => {
-    const error = errorOf(() =>
+    const error = configErrorOf(() =>
       loadConfig({ cwd: dir, env: { MCP_LIFELINE_LMSTUDIO_URL: 'localhost 1234' } }),
     );
     expect(error.key).toBe('backends.lmStudio.url');
     expect(error.message).toBe('backends.lmStudio.url: expected a URL (from MCP_LIFELINE_LMSTUDIO_URL)');
-    const interval = errorOf(() =>
+    const interval = configErrorOf(() =>
       loadConfig({ cwd: dir, env: { MCP_LIFELINE_HEALTH_CHECK_INTERVAL_MS: 'soon' } }),
     );
     expect(interval.key).toBe('healthCheckIntervalMs');
@@ -173,18 +163,18 @@ describe('validation errors name the key', () => {
 
   it('invalid JSON, a missing --config file and a --config without a name are errors', () => {
     write(CONFIG_FILE_NAME, '{ "backends": ');
-    expect(errorOf(() => loadConfig({ cwd: dir, env: {} })).message).toMatch(/not valid JSON/);
-    expect(errorOf(() => loadConfig({ cwd: dir, env: {}, file: 'missing.json' })).key).toBe('--config');
-    expect(errorOf(() => loadConfig({ cwd: dir, env: {}, argv: ['--config'] })).key).toBe('--config');
+    expect(configErrorOf(() => loadConfig({ cwd: dir, env: {} })).message).toMatch(/not valid JSON/);
+    expect(configErrorOf(() => loadConfig({ cwd: dir, env: {}, file: 'missing.json' })).key).toBe('--config');
+    expect(configErrorOf(() => loadConfig({ cwd: dir, env: {}, argv: ['--config'] })).key).toBe('--config');
   });
 
   it('createBridge rejects an unknown backend without a kind and a reserved name', () => {
-    expect(errorOf(() => createBridge({ backends: { extra: { url: 'ws://h/x' } } })).key).toBe(
+    expect(configErrorOf(() => createBridge({ backends: { extra: { url: 'ws://h/x' } } })).key).toBe(
       'backends.extra.kind',
     );
-    expect(errorOf(() => createBridge({ backends: { webmcp: { kind: 'http', url: 'http://h' } } })).key).toBe(
-      'backends.webmcp',
-    );
-    expect(errorOf(() => createBridge({ healthCheckIntervalMs: 0 })).key).toBe('healthCheckIntervalMs');
+    expect(
+      configErrorOf(() => createBridge({ backends: { webmcp: { kind: 'http', url: 'http://h' } } })).key,
+    ).toBe('backends.webmcp');
+    expect(configErrorOf(() => createBridge({ healthCheckIntervalMs: 0 })).key).toBe('healthCheckIntervalMs');
   });
 });

@@ -9,11 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { childEnv, ROOT, TSX_CLI, waitFor } from './e2e/helpers.js';
+import { type StdioServe, serveOverStdio, waitFor } from './e2e/helpers.js';
 import { LAB_UPSTREAM, referenceServer } from './mcp-support.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: MCP results are read field by field in assertions
@@ -40,8 +39,7 @@ const defaultsOff = { evolution: off, agents: off, a2a: off, lmStudio: off };
 let dir: string;
 let file: string;
 let client: Client;
-let transport: StdioClientTransport;
-let stderr = '';
+let serve: StdioServe;
 let listChanged = 0;
 
 const writeConfig = (backends: Record<string, unknown>) =>
@@ -79,22 +77,16 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gateway-serve-'));
   file = join(dir, 'mcp-lifeline.config.json');
   writeConfig({ everything, lab, broken });
-  transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [TSX_CLI, 'src/cli.ts', 'serve', '--config', file],
-    cwd: ROOT,
-    env: childEnv({}),
-    stderr: 'pipe',
-  });
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  client = new Client({ name: 'gateway-serve-test', version: '1.0.0' });
-  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-    listChanged++;
-  });
   // A broken upstream never fails initialize.
-  await client.connect(transport);
+  serve = await serveOverStdio({
+    config: file,
+    name: 'gateway-serve-test',
+    beforeConnect: (c) =>
+      c.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        listChanged++;
+      }),
+  });
+  client = serve.client;
   await waitFor(
     async () => (await names()).includes('everything__echo') && (await names()).includes('lab__echo'),
     20_000,
@@ -145,7 +137,7 @@ test('every upstream appears in health, reliability_get_status and get_os_state 
 }, 30_000);
 
 test('a SIGKILLed upstream answers at once with a code and retry_after_ms, stays listed and serves again', async () => {
-  const serverPid = transport.pid as number;
+  const serverPid = serve.transport.pid as number;
   const upstream = descendants(serverPid).find(
     (p) =>
       p.args.includes('server-everything') && p.args.includes('dist/index.js') && !p.args.includes('reaper'),
@@ -202,13 +194,15 @@ test('editing the config file hot-reloads backends without dropping the client; 
     'memory added and lab removed',
   );
   expect(listChanged).toBeGreaterThan(before);
-  expect(stderr).toMatch(/config reloaded: .*added memory.*removed lab|config reloaded: .*removed lab/);
+  expect(serve.stderr()).toMatch(
+    /config reloaded: .*added memory.*removed lab|config reloaded: .*removed lab/,
+  );
   expect((await call('memory__read_graph')).isError).toBeFalsy();
   expect((await health()).backends.lab).toBeUndefined();
 
   writeConfig({ everything, broken, memory: { kind: 'mcp', command: 7 } });
   await waitFor(
-    () => /config change rejected.*backends\.memory\.command/.test(stderr),
+    () => /config change rejected.*backends\.memory\.command/.test(serve.stderr()),
     10_000,
     'rejection on stderr',
   );

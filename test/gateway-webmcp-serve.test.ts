@@ -8,11 +8,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { childEnv, ROOT, TSX_CLI, waitFor } from './e2e/helpers.js';
+import { type StdioServe, serveOverStdio, waitFor } from './e2e/helpers.js';
 import { startToolPage, type ToolPage } from './fixtures/webmcp-tool-page.js';
 import { type CdpChromium, freePort, launchCdpChromium } from './support/cdp-chromium.js';
 import { chromiumOrSkip } from './support/chromium.js';
@@ -31,7 +30,7 @@ describe.skipIf(lookup.skipReason !== undefined)(
     let user: Browser;
     let client: Client;
     let file: string;
-    let stderr = '';
+    let serve: StdioServe;
     const off = { enabled: false };
 
     const writeConfig = (pageEntry: Record<string, unknown>) =>
@@ -51,18 +50,8 @@ describe.skipIf(lookup.skipReason !== undefined)(
       user = await chromium.connectOverCDP(browser.cdpUrl);
       file = join(mkdtempSync(join(tmpdir(), 'gateway-webmcp-')), 'mcp-lifeline.config.json');
       writeConfig({ kind: 'webmcp-page', cdpUrl: browser.cdpUrl, pageUrl: page.url });
-      const transport = new StdioClientTransport({
-        command: process.execPath,
-        args: [TSX_CLI, 'src/cli.ts', 'serve', '--config', file],
-        cwd: ROOT,
-        env: childEnv({}),
-        stderr: 'pipe',
-      });
-      transport.stderr?.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      client = new Client({ name: 'gateway-webmcp-test', version: '1.0.0' });
-      await client.connect(transport);
+      serve = await serveOverStdio({ config: file, name: 'gateway-webmcp-test' });
+      client = serve.client;
       await waitFor(async () => (await names()).includes('page__get_weather'), 30_000, 'page tools listed');
     }, 90_000);
 
@@ -117,7 +106,7 @@ describe.skipIf(lookup.skipReason !== undefined)(
         pageUrl: page.url,
         allowWrite: ['add_todo'],
       });
-      await waitFor(() => /config reloaded: restarted page/.test(stderr), 15_000, 'the reload');
+      await waitFor(() => /config reloaded: restarted page/.test(serve.stderr()), 15_000, 'the reload');
       const added = await waitFor(
         async () => {
           const result = await call('page__add_todo', { text: 'milk' });

@@ -2,11 +2,10 @@
  * End to end over stdio: the official MCP SDK client spawns `mcp-lifeline serve` (src/cli.ts through
  * tsx) against the lab running in this test process on random ports.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, startLab } from '../src/lab/index.js';
-import { childEnv, labEnv, ROOT, TSX_CLI, waitFor, writeFastConfig } from './e2e/helpers.js';
+import { labEnv, type StdioServe, serveOverStdio, waitFor, writeFastConfig } from './e2e/helpers.js';
 
 /** A parsed tool result, read deeply in assertions. */
 // biome-ignore lint/suspicious/noExplicitAny: JSON results are read field by field in assertions
@@ -14,8 +13,7 @@ type Loose = Record<string, any>;
 
 let lab: Lab;
 let client: Client;
-let transport: StdioClientTransport;
-let stderr = '';
+let serve: StdioServe;
 
 async function call(name: string, args: Record<string, unknown> = {}): Promise<Loose> {
   const result = (await client.callTool({ name, arguments: args })) as Loose;
@@ -33,18 +31,8 @@ async function health(): Promise<Loose> {
 
 beforeAll(async () => {
   lab = await startLab({ wsPort: 0, httpPort: 0, controlPort: 0 });
-  transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [TSX_CLI, 'src/cli.ts', 'serve', '--config', writeFastConfig()],
-    cwd: ROOT,
-    env: childEnv(labEnv(lab)),
-    stderr: 'pipe',
-  });
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  client = new Client({ name: 'mcp-stdio-test', version: '1.0.0' });
-  await client.connect(transport);
+  serve = await serveOverStdio({ config: writeFastConfig(), name: 'mcp-stdio-test', env: labEnv(lab) });
+  client = serve.client;
   await waitFor(
     async () => {
       const report = await health();
@@ -58,7 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await lab?.stop();
-  if (process.env.DEBUG_E2E) process.stderr.write(stderr);
+  if (process.env.DEBUG_E2E) process.stderr.write(serve.stderr());
 });
 
 describe('mcp-lifeline serve (stdio)', () => {

@@ -14,12 +14,12 @@ import type { BackendKindPlugin, RemoteCallResult, RemoteTool, ToolProvider } fr
 import { commonBackendSettings } from '../src/backends/kinds/schema.js';
 import type { Backend } from '../src/backends/types.js';
 import { createBridge } from '../src/bridge/create-bridge.js';
-import { ConfigError } from '../src/bridge/errors.js';
 import type { Bridge } from '../src/bridge/types.js';
 import { createManualClock } from '../src/clock.js';
 import { createMcpServer } from '../src/mcp/server.js';
 import { createCircuitBreaker } from '../src/reliability/breaker.js';
 import { waitFor } from './e2e/helpers.js';
+import { configErrorOf } from './support/config-error.js';
 
 const quiet = { warn: () => {}, error: () => {} };
 const OFF = { enabled: false } as const;
@@ -166,34 +166,24 @@ async function mcpClient(b: Bridge): Promise<Client> {
   return client;
 }
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
-
 describe('backend kinds are plug-ins', () => {
   it("a backend's entry is validated by its kind's configSchema; errors name the field", () => {
     const kinds = [upstreamKind(new Map())];
-    const bad = configError(() =>
+    const bad = configErrorOf(() =>
       createBridge({ logger: quiet, kinds, backends: { up: { kind: 'test-mcp', upstream: 5 } } }),
     );
     expect(bad.key).toBe('backends.up.upstream');
     expect(bad.message).toBe('backends.up.upstream: expected the name of an upstream');
-    const unknown = configError(() =>
+    const unknown = configErrorOf(() =>
       createBridge({ logger: quiet, kinds, backends: { up: { kind: 'test-mcp', upstream: 'u', extra: 1 } } }),
     );
     expect(unknown.message).toBe('backends.up.extra: unknown setting');
-    const missing = configError(() =>
+    const missing = configErrorOf(() =>
       createBridge({ logger: quiet, backends: { up: { kind: 'test-mcp', upstream: 'u' } } }),
     );
     expect(missing.key).toBe('backends.up.kind');
     expect(missing.message).toMatch(/'websocket', 'http'/);
-    const url = configError(() =>
+    const url = configErrorOf(() =>
       createBridge({ logger: quiet, backends: { x: { kind: 'http', url: 'ws://h' } } }),
     );
     expect(url.message).toBe('backends.x.url: expected a http:// or https:// URL');

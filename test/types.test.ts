@@ -1,4 +1,5 @@
 import { describe, expectTypeOf, test } from 'vitest';
+import type { z } from 'zod';
 import {
   type BreakerState,
   type Bridge,
@@ -12,6 +13,7 @@ import {
   type RetryMetricsSnapshot,
   retry,
   type ToolContext,
+  type ToolDescriptor,
   type ToolProgress,
 } from '../src/index.js';
 
@@ -61,5 +63,11 @@ describe('public types', () => {
     >();
     expectTypeOf<ToolProgress>().toEqualTypeOf<{ progress: number; message: string }>();
     expectTypeOf<ToolContext['progress']>().toEqualTypeOf<(message: string) => void>();
+  });
+
+  test('a tool definition may declare its output as a zod object; a descriptor lists it as JSON Schema', () => {
+    type Definition = Parameters<Bridge['registerTool']>[0];
+    expectTypeOf<Definition['outputSchema']>().toEqualTypeOf<z.ZodObject<z.ZodRawShape> | undefined>();
+    expectTypeOf<ToolDescriptor['outputSchema']>().toEqualTypeOf<Record<string, unknown> | undefined>();
   });
 });

@@ -7,35 +7,16 @@
  */
 import type { InspectorMessage, RecordLine, StatelyMessage } from '../../src/inspector/protocol.js';
 import { type Diagram, drawDiagram, valueText } from './diagram.js';
+import { $, h, time } from './dom.js';
+import { applyFault, renderHealth, renderMetrics } from './health-panel.js';
+import { createLogPanel } from './log-panel.js';
 import { type ActorView, Store } from './store.js';
 import './styles.css';
 import { errorMessage } from '../../machines/error-message.js';
 
 const params = new URLSearchParams(location.search);
 const store = new Store();
-
-// ------------------------------------------------------------------ DOM helpers
-
-type Child = Node | string | null | undefined | false;
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string | number | boolean | undefined> = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === false) continue;
-    node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const time = (t: number) => {
-  const d = new Date(t);
-  return `${d.toLocaleTimeString('en-GB', { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
-};
-const SVG_NS = 'http://www.w3.org/2000/svg';
+const log = createLogPanel(store);
 
 // ------------------------------------------------------------------ diagrams
 
@@ -114,304 +95,6 @@ function renderDiagrams() {
   }
 }
 
-// ------------------------------------------------------------------ health
-
-const FAULTS: { id: string; label: string; title: string; body?: Record<string, unknown> }[] = [
-  { id: 'down', label: 'Down', title: 'Take the backend down', body: { down: true } },
-  {
-    id: 'up',
-    label: 'Up',
-    title: 'Bring the backend up',
-    body: { down: false, silent: false, status503: null },
-  },
-  { id: 'latency', label: '+2 s', title: 'Add 2 s of latency', body: { latencyMs: 2_000 } },
-  {
-    id: '503',
-    label: '503',
-    title: 'Answer 503 Service Unavailable',
-    body: { status503: { retryAfterSeconds: 2 } },
-  },
-  { id: 'silent', label: 'Silent', title: 'Stop answering (sockets stay open)', body: { silent: true } },
-  { id: 'reset', label: 'Reset', title: 'Clear every fault' },
-];
-
-async function applyFault(backend: string, fault: string) {
-  const lab = store.lab;
-  if (!lab) return;
-  const spec = FAULTS.find((f) => f.id === fault);
-  const url = fault === 'reset' ? `${lab.url}/reset/${backend}` : `${lab.url}/faults/${backend}`;
-  const status = $('lab-status');
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(spec?.body ?? {}),
-    });
-    status.textContent = response.ok
-      ? `${backend}: ${spec?.label ?? fault} applied`
-      : `${backend}: lab answered ${response.status}`;
-  } catch (error) {
-    status.textContent = `${backend}: lab unreachable (${(error as Error).message})`;
-  }
-}
-
-function sparkline(points: { t: number; v: number | null }[]): SVGSVGElement {
-  const svg = document.createElementNS(SVG_NS, 'svg');
-  svg.setAttribute('viewBox', '0 0 90 22');
-  svg.setAttribute('class', 'spark');
-  svg.setAttribute('aria-hidden', 'true');
-  const values = points.map((p) => p.v).filter((v): v is number => v !== null);
-  if (values.length) {
-    const max = Math.max(...values, 1);
-    const step = points.length > 1 ? 90 / (points.length - 1) : 0;
-    const d = points
-      .map((p, i) => (p.v === null ? null : `${(i * step).toFixed(1)},${(20 - (p.v / max) * 18).toFixed(1)}`))
-      .filter(Boolean)
-      .join(' ');
-    const line = document.createElementNS(SVG_NS, 'polyline');
-    line.setAttribute('points', d);
-    svg.append(line);
-  }
-  return svg;
-}
-
-let healthRevision = -1;
-function renderHealth() {
-  const key = `${store.healthAt}|${store.lab ? 1 : 0}|${store.health?.checkedAt}`;
-  if (String(healthRevision) === key) return;
-  healthRevision = key as unknown as number;
-  const report = store.health;
-  const overall = $('overall');
-  overall.textContent = report ? report.status.toUpperCase() : '…';
-  overall.className = `badge status-${report?.status ?? 'unknown'}`;
-  overall.dataset.status = report?.status ?? '';
-  const body = $('health-rows');
-  body.replaceChildren();
-  if (!report) return;
-  for (const [name, line] of Object.entries(report.backends)) {
-    const points = store.latency.get(name) ?? [];
-    const row = h(
-      'tr',
-      {
-        'data-backend': name,
-        'data-status': line.status,
-        'data-breaker': line.breaker,
-        'data-state': line.state,
-        ...(line.recoveringUntil ? { 'data-recovering-until': line.recoveringUntil } : {}),
-      },
-      h(
-        'th',
-        { scope: 'row' },
-        name,
-        line.critical ? h('span', { class: 'critical', title: 'critical backend' }, ' ★') : null,
-      ),
-      h(
-        'td',
-        {},
-        h('span', { class: `badge status-${line.status}` }, line.status),
-        // A pending slow recovery: healthy again, reported `pass` once it stays so until this time.
-        line.recoveringUntil
-          ? h(
-              'span',
-              { class: 'badge recovering', title: `pass at ${line.recoveringUntil} if it stays healthy` },
-              ' recovering',
-            )
-          : null,
-      ),
-      h('td', { class: 'mono' }, line.state),
-      h('td', {}, h('span', { class: `badge breaker-${line.breaker}` }, line.breaker)),
-      h('td', { class: 'num' }, String(line.consecutiveFailures)),
-      h(
-        'td',
-        { class: 'num' },
-        line.latencyMs === null ? '–' : `${Math.round(line.latencyMs)} ms`,
-        sparkline(points),
-      ),
-    );
-    body.append(row);
-    if (line.lastError) {
-      body.append(
-        h(
-          'tr',
-          { class: 'error-row' },
-          h('td', { colspan: 6, title: line.lastError }, `last error: ${line.lastError}`),
-        ),
-      );
-    }
-    if (store.lab?.backends.includes(name)) {
-      const buttons = FAULTS.map((f) =>
-        h(
-          'button',
-          {
-            type: 'button',
-            class: `fault fault-${f.id}`,
-            'data-backend': name,
-            'data-fault': f.id,
-            title: `${f.title} (${name})`,
-            'aria-label': `${f.title}: ${name}`,
-          },
-          f.label,
-        ),
-      );
-      body.append(
-        h(
-          'tr',
-          { class: 'fault-row' },
-          h('td', { colspan: 6 }, h('span', { class: 'muted' }, 'lab: '), ...buttons),
-        ),
-      );
-    }
-  }
-}
-
-function renderMetrics() {
-  const metrics = store.metrics;
-  const box = $('metrics');
-  if (!metrics) {
-    box.replaceChildren(h('p', { class: 'muted' }, 'No metrics yet.'));
-    return;
-  }
-  const now = Math.max(
-    store.now,
-    ...Object.values(metrics.breakers).flatMap((b) => b.transitions.map((t) => t.at)),
-  );
-  const rows: HTMLElement[] = [];
-  for (const [name, breaker] of Object.entries(metrics.breakers)) {
-    const start = Math.min(now - 60_000, breaker.transitions[0]?.at ?? now);
-    const span = Math.max(1, now - start);
-    const svg = document.createElementNS(SVG_NS, 'svg');
-    svg.setAttribute('viewBox', '0 0 200 10');
-    svg.setAttribute('preserveAspectRatio', 'none');
-    svg.setAttribute('class', 'timeline');
-    svg.setAttribute('role', 'img');
-    const segments: { from: number; to: number; state: string; reason: string }[] = [];
-    let cursor = start;
-    let state = breaker.transitions[0]?.from ?? breaker.state;
-    let reason = '';
-    for (const t of breaker.transitions) {
-      if (t.at > cursor) segments.push({ from: cursor, to: t.at, state, reason });
-      cursor = Math.max(cursor, t.at);
-      state = t.to;
-      reason = t.reason;
-    }
-    segments.push({ from: cursor, to: now, state, reason });
-    for (const s of segments) {
-      const rect = document.createElementNS(SVG_NS, 'rect');
-      rect.setAttribute('x', String(((s.from - start) / span) * 200));
-      rect.setAttribute('width', String(Math.max(0.6, ((s.to - s.from) / span) * 200)));
-      rect.setAttribute('y', '0');
-      rect.setAttribute('height', '10');
-      rect.setAttribute('class', `seg-${s.state}`);
-      const title = document.createElementNS(SVG_NS, 'title');
-      title.textContent = `${s.state} from ${time(s.from)}${s.reason ? ` (${s.reason})` : ''}`;
-      rect.append(title);
-      svg.append(rect);
-    }
-    svg.setAttribute('aria-label', `${name} breaker: ${segments.map((s) => s.state).join(' → ')}`);
-    rows.push(
-      h(
-        'div',
-        { class: 'timeline-row', 'data-breaker': name },
-        h('span', { class: 'tl-name' }, name),
-        svg,
-        h(
-          'span',
-          { class: 'tl-stats', title: 'trips / rejected calls / failures' },
-          `${breaker.tripsCount} trips · ${breaker.rejectedCalls} rejected`,
-        ),
-      ),
-    );
-  }
-  const r = metrics.retries;
-  const ops = Object.entries(r.operations)
-    .map(([op, m]) => `${op}: ${m.attempts} attempts, ${m.successes} ok, ${m.failures} failed`)
-    .join(' · ');
-  rows.push(
-    h(
-      'p',
-      { class: 'retries' },
-      h('strong', {}, 'Retries '),
-      `${r.totalRetries} retries · ${r.successfulRetries} recovered · ${r.failedRetries} failed · success rate ${r.successRate === null ? '–' : `${Math.round(r.successRate * 100)} %`}`,
-      ops ? h('br') : null,
-      ops ? h('span', { class: 'muted' }, ops) : null,
-    ),
-  );
-  box.replaceChildren(...rows);
-}
-
-// ------------------------------------------------------------------ event log
-
-let logPaused = false;
-let selectedSeq = -1;
-let logRendered = -1;
-const LOG_ROWS = 200;
-
-function renderLog(force = false) {
-  if (logPaused && !force) return;
-  const filter = ($('log-filter') as HTMLSelectElement).value;
-  const key = `${store.logRevision}|${filter}`;
-  if (!force && String(logRendered) === key) return;
-  logRendered = key as unknown as number;
-  const rows: HTMLElement[] = [];
-  for (let i = store.log.length - 1; i >= 0 && rows.length < LOG_ROWS; i--) {
-    const entry = store.log[i];
-    if (!entry || (filter && entry.actor !== filter)) continue;
-    const button = h(
-      'button',
-      {
-        type: 'button',
-        class: 'log-entry',
-        'data-seq': entry.seq,
-        'aria-pressed': entry.seq === selectedSeq ? 'true' : 'false',
-      },
-      h('span', { class: 'when' }, time(entry.at)),
-      h('span', { class: 'who' }, entry.actor),
-      h('span', { class: 'what' }, entry.eventType || '(init)'),
-      h('span', { class: 'to' }, `→ ${valueText(entry.snapshot.value)}`),
-    );
-    rows.push(h('li', {}, button));
-  }
-  $('log-list').replaceChildren(...rows);
-  $('log-count').textContent =
-    `${store.log.length} events${store.dropped ? `, ${store.dropped} dropped under load` : ''}`;
-}
-
-function updateFilterOptions() {
-  const select = $('log-filter') as HTMLSelectElement;
-  const names = [...new Set([...store.actors.values()].map((a) => a.name))].sort();
-  const current = select.value;
-  const existing = [...select.options].map((o) => o.value).slice(1);
-  if (existing.join('|') === names.join('|')) return;
-  select.replaceChildren(
-    h('option', { value: '' }, 'all actors'),
-    ...names.map((n) => h('option', { value: n }, n)),
-  );
-  select.value = names.includes(current) ? current : '';
-}
-
-function showDetail(seq: number) {
-  selectedSeq = seq;
-  const entry = store.log.find((e) => e.seq === seq);
-  const pre = $('detail');
-  if (!entry) {
-    pre.textContent = 'That event has left the log.';
-    return;
-  }
-  pre.textContent = JSON.stringify(
-    {
-      actor: entry.actor,
-      at: new Date(entry.at).toISOString(),
-      event: entry.event,
-      snapshot: entry.snapshot,
-    },
-    null,
-    2,
-  );
-  for (const el of document.querySelectorAll('.log-entry[aria-pressed="true"]'))
-    el.setAttribute('aria-pressed', 'false');
-  document.querySelector(`.log-entry[data-seq="${seq}"]`)?.setAttribute('aria-pressed', 'true');
-}
-
 // ------------------------------------------------------------------ render loop
 
 let scheduled = false;
@@ -423,10 +106,10 @@ function scheduleRender() {
     scheduled = false;
     if (lastStructure !== store.structure) {
       lastStructure = store.structure;
-      updateFilterOptions();
+      log.updateFilterOptions();
     }
     renderDiagrams();
-    renderHealth();
+    renderHealth(store);
     renderMetricsThrottled();
     renderLogThrottled();
     document.body.dataset.ready = store.actors.size > 0 ? 'true' : 'false';
@@ -442,7 +125,7 @@ function renderMetricsThrottled() {
   }
   metricsDirty = false;
   lastMetricsRender = performance.now();
-  renderMetrics();
+  renderMetrics(store);
 }
 let lastLogRender = 0;
 function renderLogThrottled() {
@@ -451,7 +134,7 @@ function renderLogThrottled() {
     return;
   }
   lastLogRender = performance.now();
-  renderLog();
+  log.render();
 }
 
 // ------------------------------------------------------------------ Stately (opt-in)
@@ -600,7 +283,7 @@ async function startReplay() {
     label.textContent = current
       ? `+${((current.t - start) / 1000).toFixed(2)} s · ${time(current.t)} · ${replay.index}/${lines.length}`
       : `0/${lines.length}`;
-    renderLog(true);
+    log.render(true);
     scheduleRender();
   };
   const stepTo = (direction: 1 | -1) => {
@@ -664,22 +347,21 @@ async function startReplay() {
 function init() {
   // The snapshot pane scrolls: make it reachable from the keyboard.
   $('detail').tabIndex = 0;
-  $('log-filter').addEventListener('change', () => renderLog(true));
+  $('log-filter').addEventListener('change', () => log.render(true));
   const pause = $('log-pause');
   pause.addEventListener('click', () => {
-    logPaused = !logPaused;
-    pause.textContent = logPaused ? 'Resume' : 'Pause';
-    pause.setAttribute('aria-pressed', String(logPaused));
-    if (!logPaused) renderLog(true);
+    const paused = log.togglePause();
+    pause.textContent = paused ? 'Resume' : 'Pause';
+    pause.setAttribute('aria-pressed', String(paused));
   });
   $('log-list').addEventListener('click', (event) => {
     const button = (event.target as HTMLElement).closest<HTMLElement>('.log-entry');
-    if (button) showDetail(Number(button.dataset.seq));
+    if (button) log.showDetail(Number(button.dataset.seq));
   });
   $('health-rows').addEventListener('click', (event) => {
     const button = (event.target as HTMLElement).closest<HTMLElement>('button.fault');
     if (button?.dataset.backend && button.dataset.fault)
-      void applyFault(button.dataset.backend, button.dataset.fault);
+      void applyFault(store, button.dataset.backend, button.dataset.fault);
   });
   if (params.get('stately') === '1') {
     const button = $('stately');

@@ -10,9 +10,10 @@
  * Prints the page's URL; never opens a browser. `--stately` adds a button that forwards the events to
  * Stately's hosted inspector (stately.ai — the only outside connection, and only on that click).
  */
-import { pathToFileURL } from 'node:url';
+
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../../machines/error-message.js';
+import { isMainModule } from '../is-main.js';
 import { startLab } from '../lab/index.js';
 import { createInspectedBridge, startInspectorPage, startInspectorServer } from './index.js';
 
@@ -136,8 +137,7 @@ export async function runInspector(
   };
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
+if (isMainModule(import.meta.url)) {
   runInspector(process.argv.slice(2)).then(
     (running) => {
       if (!running) return;

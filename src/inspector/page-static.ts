@@ -6,8 +6,8 @@
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
+import { listen } from '../net/listen.js';
 import { checkHostAndOrigin, hostHeadersFor } from '../net/loopback.js';
 import { type InspectorPageOptions, REPLAY_PATH, type ServedPage } from './page.js';
 
@@ -112,14 +112,7 @@ export async function serveStatic(
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listen(server, options.port ?? 0, host);
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
     baseUrl: `http://${shown}:${port}/`,

@@ -7,9 +7,9 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Bridge } from '../bridge/types.js';
+import { listen } from '../net/listen.js';
 import { checkHostAndOrigin, hostHeadersFor, isLoopbackHost } from '../net/loopback.js';
 import type { InspectorMessage, LabMessage, RecordLine } from './protocol.js';
 import { INSPECTOR_PROTOCOL_VERSION } from './protocol.js';
@@ -162,14 +162,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
     for (const ws of ready) send(ws, batch);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listen(server, options.port ?? 0, host);
   const shown = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 
   let stopping: Promise<void> | undefined;

@@ -3,8 +3,8 @@
  * bounded request bodies.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { listen } from '../net/listen.js';
 
 /** The host to show in URLs: a wildcard address shows as 127.0.0.1, IPv6 in brackets. */
 export function displayHost(host: string): string {
@@ -13,16 +13,12 @@ export function displayHost(host: string): string {
 }
 
 /** Listens on `host:port` (0: any free port); resolves with the port, rejects with a readable error. */
-export function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) =>
-      reject(new Error(`lab: cannot listen on ${host}:${port}: ${error.message}`));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
+export async function listenOrSay(server: http.Server, port: number, host: string): Promise<number> {
+  try {
+    return await listen(server, port, host);
+  } catch (error) {
+    throw new Error(`lab: cannot listen on ${host}:${port}: ${(error as Error).message}`);
+  }
 }
 
 /** Closes a server and its connections; resolves when it is closed (at once when not listening). */

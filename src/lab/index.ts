@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { CONTROL_HOST, createControlApi } from './control.js';
 import { createLabCore } from './core.js';
 import { FaultTable } from './faults.js';
-import { closeServer, displayHost, listen } from './http-util.js';
+import { closeServer, displayHost, listenOrSay } from './http-util.js';
 import { createLmStudio } from './lm-studio.js';
 import {
   type FaultCommand,
@@ -83,9 +83,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   let urls: Lab['urls'];
   try {
     core.ports = {
-      ws: await listen(ws.server, options.wsPort ?? 8765, host),
-      http: await listen(lm.server, options.httpPort ?? 1234, host),
-      control: await listen(control.server, options.controlPort ?? 0, CONTROL_HOST),
+      ws: await listenOrSay(ws.server, options.wsPort ?? 8765, host),
+      http: await listenOrSay(lm.server, options.httpPort ?? 1234, host),
+      control: await listenOrSay(control.server, options.controlPort ?? 0, CONTROL_HOST),
     };
   } catch (error) {
     await Promise.all(servers.map(closeServer));

@@ -2,9 +2,9 @@
  * `mcp-lifeline lab`: runs the lab until SIGINT/SIGTERM (or `signal`). Also runs on its own:
  * `npx tsx src/lab/main.ts [--ws-port N] [--http-port N] [--control-port N] [--token T]`.
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+
 import { errorMessage } from '../../machines/error-message.js';
+import { isMainModule } from '../is-main.js';
 import { type Lab, type LabOptions, startLab } from './index.js';
 
 export const LAB_USAGE = `Usage: mcp-lifeline lab [options]
@@ -175,17 +175,7 @@ export async function runLab(argv: readonly string[], io: RunLabIO = {}): Promis
   return 0;
 }
 
-function isMain(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   runLab(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

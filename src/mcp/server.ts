@@ -53,6 +53,9 @@ export function toMcpTool(descriptor: ToolDescriptor): Tool {
     ...(descriptor.title === undefined ? {} : { title: descriptor.title }),
     description: descriptor.description,
     inputSchema: { ...inputSchema, type: 'object' } as Tool['inputSchema'],
+    ...(descriptor.outputSchema === undefined
+      ? {}
+      : { outputSchema: descriptor.outputSchema as Tool['outputSchema'] }),
     ...(descriptor.annotations === undefined
       ? {}
       : {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { jsonSchemaOf } from './json-schema.js';
+import { outputJsonSchemaOf } from './output.js';
 import type { ToolResult } from './result.js';
 import { TOOL_NAME, type ToolEntry, type ToolSource } from './source.js';
 import type { ToolContext, ToolDefinition, ToolInputSchema, ToolProgress } from './types.js';
@@ -33,7 +34,22 @@ export interface DefinitionSourceOptions {
   hasBackend(name: string): boolean;
 }
 
+/** The listed JSON Schema of a definition's answers; TypeError when JSON Schema cannot express it. */
+function outputSchemaOf(definition: ToolDefinition): Record<string, unknown> | undefined {
+  if (definition.outputSchema === undefined) return undefined;
+  if (!(definition.outputSchema instanceof z.ZodObject))
+    throw new TypeError(`registerTool: "${definition.name}".outputSchema must be a zod object`);
+  try {
+    return outputJsonSchemaOf(definition.outputSchema);
+  } catch (error) {
+    throw new TypeError(
+      `registerTool: "${definition.name}".outputSchema cannot be listed as JSON Schema: ${(error as Error).message}`,
+    );
+  }
+}
+
 function entryOf(definition: ToolDefinition, options: DefinitionSourceOptions): ToolEntry {
+  const outputSchema = outputSchemaOf(definition);
   return {
     descriptor: {
       name: definition.name,
@@ -42,6 +58,7 @@ function entryOf(definition: ToolDefinition, options: DefinitionSourceOptions): 
       ...(definition.annotations === undefined ? {} : { annotations: definition.annotations }),
       inputSchema: jsonSchemaOf(definition.inputSchema),
       schema: definition.inputSchema,
+      ...(outputSchema === undefined ? {} : { outputSchema }),
     },
     validator: definition.inputSchema as z.ZodType<Record<string, unknown>>,
     async run(args, signal, onProgress): Promise<ToolResult> {

@@ -6,7 +6,7 @@
 import type { RemoteTool, ToolProvider } from '../backends/kind.js';
 import { setToolBackend } from '../telemetry/tracing.js';
 import { validatorFromJsonSchema } from './json-schema.js';
-import { passthroughResult } from './result.js';
+import { isPassthrough, passthroughResult, type ToolFailure } from './result.js';
 import { TOOL_NAME, type ToolEntry, type ToolSource } from './source.js';
 
 /** Separates a backend's prefix from its tool's own name. */
@@ -15,6 +15,19 @@ export const DISCOVERED_TOOL_SEPARATOR = '__';
 /** The bridge's name of a backend's tool. */
 export function discoveredToolName(prefix: string, tool: string): string {
   return `${prefix}${DISCOVERED_TOOL_SEPARATOR}${tool}`;
+}
+
+/**
+ * A failure of the bridge's (not the backend tool's own) as an MCP error result with no structured
+ * content: the tool's `outputSchema` is the backend's, which the failure form does not match, and
+ * clients validate structured content against it (the v1 SDK client even when `isError` is set).
+ */
+function asTextFailure(failure: ToolFailure): ToolFailure {
+  if (isPassthrough(failure)) return failure;
+  return {
+    ...failure,
+    passthrough: { content: [{ type: 'text', text: JSON.stringify(failure) }], isError: true },
+  };
 }
 
 function entryOf(provider: ToolProvider, backend: string, name: string, tool: RemoteTool): ToolEntry {
@@ -27,7 +40,9 @@ function entryOf(provider: ToolProvider, backend: string, name: string, tool: Re
       ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
       inputSchema: tool.inputSchema,
       schema: object,
+      ...(tool.outputSchema === undefined ? {} : { outputSchema: tool.outputSchema }),
     },
+    ...(tool.outputSchema === undefined ? {} : { failure: asTextFailure }),
     validator,
     async run(args, signal) {
       setToolBackend(backend);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { breakersOutput, healthReportOutput, retryMetricsOutput, toolStatsOutput } from './report-output.js';
 import type { ToolDefinition } from './types.js';
 
 export const OS_STATE_SECTIONS = ['bridge', 'tools', 'health', 'retries', 'breakers', 'all'] as const;
@@ -8,6 +9,25 @@ export const getOsStateInput = z.object({
     .array(z.enum(OS_STATE_SECTIONS))
     .optional()
     .describe('Sections to return (default all): bridge, tools, health, retries, breakers.'),
+});
+
+/** `get_os_state`'s answer: the timestamp and the sections asked for. */
+export const getOsStateOutput = z.object({
+  timestamp: z.string().describe('ISO time of the answer.'),
+  bridge: z
+    .looseObject({
+      state: z.string(),
+      startedAt: z.string().nullable(),
+      uptimeMs: z.number(),
+      backends: z.array(z.string()),
+      healthCheckIntervalMs: z.number(),
+    })
+    .optional()
+    .describe('The orchestrator: state, start time, uptime, backend names, health check interval.'),
+  tools: toolStatsOutput.optional().describe('Tools listed and their call and failure counts.'),
+  health: healthReportOutput.optional().describe('The health report.'),
+  retries: retryMetricsOutput.optional().describe('Retry metrics.'),
+  breakers: breakersOutput.optional().describe('Breaker metrics per backend.'),
 });
 
 /**
@@ -22,6 +42,7 @@ export function getOsStateTool(): ToolDefinition<typeof getOsStateInput> {
     description:
       'State of the bridge: health of every backend, tool call counts, retry metrics and circuit breakers.',
     inputSchema: getOsStateInput,
+    outputSchema: getOsStateOutput,
     handler({ include }, { bridge, clock }) {
       const wanted = new Set(include ?? ['all']);
       const all = wanted.has('all');

@@ -34,11 +34,17 @@ export {
   ToolExecutionError,
   toolFailure,
 } from './errors.js';
-export { getOsStateInput, getOsStateTool, OS_STATE_SECTIONS } from './get-os-state.js';
+export { getOsStateInput, getOsStateOutput, getOsStateTool, OS_STATE_SECTIONS } from './get-os-state.js';
 export { type JsonSchemaValidator, jsonSchemaOf, validatorFromJsonSchema } from './json-schema.js';
+export { outputJsonSchemaOf, toolFailureOutput } from './output.js';
 export { createToolRegistry, type ToolRegistry } from './registry.js';
-export { reliabilityGetStatusInput, reliabilityGetStatusTool } from './reliability-get-status.js';
 export {
+  reliabilityGetStatusInput,
+  reliabilityGetStatusOutput,
+  reliabilityGetStatusTool,
+} from './reliability-get-status.js';
+export {
+  ERROR_CODES,
   type ErrorCode,
   isPassthrough,
   type PassthroughResult,
@@ -50,12 +56,28 @@ export {
   A2A_MESSAGE_TYPES,
   A2A_SCHEMA_URL,
   sendA2aMessageInput,
+  sendA2aMessageOutput,
   sendA2aMessageTool,
 } from './send-a2a-message.js';
-export { MAX_PROMPT_CHARS, sendLlmPromptInput, sendLlmPromptTool } from './send-llm-prompt.js';
+export {
+  MAX_PROMPT_CHARS,
+  sendLlmPromptInput,
+  sendLlmPromptOutput,
+  sendLlmPromptTool,
+} from './send-llm-prompt.js';
 export { TOOL_NAME, type ToolEntry, type ToolSource } from './source.js';
-export { SPAWN_TIMEOUT_MS, spawnAreaAgentInput, spawnAreaAgentTool } from './spawn-area-agent.js';
-export { EVOLUTION_TIMEOUT_MS, triggerEvolutionInput, triggerEvolutionTool } from './trigger-evolution.js';
+export {
+  SPAWN_TIMEOUT_MS,
+  spawnAreaAgentInput,
+  spawnAreaAgentOutput,
+  spawnAreaAgentTool,
+} from './spawn-area-agent.js';
+export {
+  EVOLUTION_TIMEOUT_MS,
+  triggerEvolutionInput,
+  triggerEvolutionOutput,
+  triggerEvolutionTool,
+} from './trigger-evolution.js';
 export type {
   BridgeView,
   CallToolOptions,
@@ -64,6 +86,7 @@ export type {
   ToolDefinition,
   ToolDescriptor,
   ToolInputSchema,
+  ToolOutputSchema,
   ToolProgress,
 } from './types.js';
 

@@ -86,7 +86,7 @@ export function createToolRegistry(): ToolRegistry {
     callBreakdown[name] = (callBreakdown[name] ?? 0) + 1;
     const fail = (result: ToolFailure) => {
       failureBreakdown[name] = (failureBreakdown[name] ?? 0) + 1;
-      return result;
+      return entry.failure ? entry.failure(result) : result;
     };
     const signal = options?.signal;
     if (signal?.aborted) return fail(cancelled(signal));

@@ -1,8 +1,23 @@
 import { z } from 'zod';
 import type { SocketBackend } from '../backends/socket.js';
+import { a2aLedgerOutput, breakersOutput, healthReportOutput, retryMetricsOutput } from './report-output.js';
 import type { ToolDefinition } from './types.js';
 
 export const reliabilityGetStatusInput = z.object({});
+
+/** `reliability_get_status`'s answer. */
+export const reliabilityGetStatusOutput = z.object({
+  timestamp: z.string().describe('ISO time of the answer.'),
+  health: healthReportOutput.describe('The health report.'),
+  breakers: breakersOutput.describe('Breaker metrics per backend.'),
+  retries: retryMetricsOutput.describe('Retry metrics.'),
+  queues: z
+    .record(z.string(), z.number().int().min(0))
+    .describe("Messages waiting in each socket backend's send queue."),
+  a2a: a2aLedgerOutput.describe(
+    'A2A messages accepted while the router was unreachable: pending, delivered, failed, undelivered.',
+  ),
+});
 
 /**
  * `reliability_get_status`: `{ timestamp, health, breakers, retries, queues, a2a }` where `queues` is
@@ -17,6 +32,7 @@ export function reliabilityGetStatusTool(): ToolDefinition<typeof reliabilityGet
     description:
       'Circuit breakers, retry metrics, health, send queues and undelivered A2A messages of the bridge.',
     inputSchema: reliabilityGetStatusInput,
+    outputSchema: reliabilityGetStatusOutput,
     handler(_args, { bridge, clock }) {
       const breakers: Record<string, unknown> = {};
       const queues: Record<string, number> = {};

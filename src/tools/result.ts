@@ -4,18 +4,22 @@
  */
 import type { RemoteCallResult } from '../backends/kind.js';
 
+/** The error codes of failed tool calls (the design's fixed list). */
+export const ERROR_CODES = [
+  'INVALID_INPUT',
+  'BACKEND_UNAVAILABLE',
+  'CIRCUIT_OPEN',
+  'TIMEOUT',
+  'QUEUE_FULL',
+  'CANCELLED',
+  'EXECUTION_FAILED',
+] as const;
+
 /**
  * Error codes of failed tool calls. An unknown tool name is answered `INVALID_INPUT` with
- * `field: 'name'` (the design's fixed list of codes).
+ * `field: 'name'`.
  */
-export type ErrorCode =
-  | 'INVALID_INPUT'
-  | 'BACKEND_UNAVAILABLE'
-  | 'CIRCUIT_OPEN'
-  | 'TIMEOUT'
-  | 'QUEUE_FULL'
-  | 'CANCELLED'
-  | 'EXECUTION_FAILED';
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
  * A tool's answer: its own fields on success, or `{ success: false, error, error_code }`. A tool

@@ -22,6 +22,28 @@ export const sendA2aMessageInput = z.object({
     .optional(),
 });
 
+/** `send_a2a_message`'s answer. */
+export const sendA2aMessageOutput = z.object({
+  message_id: z.string().describe('Id of the envelope sent (receivers deduplicate by it).'),
+  queued: z
+    .boolean()
+    .describe('false: written to the router; true: kept in the send queue until the router is back.'),
+  queue_length: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('When queued: messages in the queue, this one included.'),
+  durable: z
+    .boolean()
+    .optional()
+    .describe('When queued with a data directory: whether the message is on disk (kept across a restart).'),
+  durable_error: z
+    .string()
+    .optional()
+    .describe('When `durable` is false: why it could not be written to disk.'),
+});
+
 /**
  * `send_a2a_message`: an A2A envelope over the a2a socket. Connected: resolves once written
  * (`{ success, message_id, queued: false }`). Disconnected: the socket backend's bounded queue keeps
@@ -46,6 +68,7 @@ export function sendA2aMessageTool(
     description:
       'Sends an A2A message to another agent (or "broadcast" / "topic:<name>"); queued while the router is unreachable.',
     inputSchema: sendA2aMessageInput,
+    outputSchema: sendA2aMessageOutput,
     backend: backendName,
     operation: 'sendA2AMessage',
     async handler(args, { backend, bridge, clock, random }) {

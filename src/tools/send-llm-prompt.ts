@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { HttpBackend } from '../backends/http.js';
 import { assertAvailable } from './availability.js';
 import { BackendUnavailableError } from './errors.js';
+import { parseReply } from './reply.js';
 import type { ToolDefinition } from './types.js';
 
 /** Default limit of `prompt` (and `system_prompt`), in characters. */
@@ -17,11 +18,29 @@ export function sendLlmPromptInput(maxPromptChars = MAX_PROMPT_CHARS) {
   });
 }
 
-interface ChatCompletion {
-  model?: string;
-  choices?: Array<{ message?: { content?: string | null } }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
-}
+const tokens = z.number().int().min(0).nullish();
+const choice = z.looseObject({ message: z.looseObject({ content: z.string() }) });
+
+/** The part of an OpenAI-compatible chat completion the tool reads. */
+const chatCompletion = z.looseObject({
+  model: z.string().nullish(),
+  choices: z.tuple([choice], choice),
+  usage: z.looseObject({ prompt_tokens: tokens, completion_tokens: tokens, total_tokens: tokens }).nullish(),
+});
+
+/** `send_llm_prompt`'s answer. */
+export const sendLlmPromptOutput = z.object({
+  response: z.string().describe("The model's answer (`choices[0].message.content`)."),
+  model: z.string().describe('The model that answered (as the server names it), else the one asked for.'),
+  tokensUsed: z
+    .object({
+      prompt: z.number().int().min(0),
+      completion: z.number().int().min(0),
+      total: z.number().int().min(0),
+    })
+    .describe('Token counts from `usage` (0 when the server gives none).'),
+  latencyMs: z.number().describe('Time from sending the request to its answer, retries included.'),
+});
 
 /**
  * `send_llm_prompt`: `POST /chat/completions` on the OpenAI-compatible HTTP backend (`lmStudio`),
@@ -40,6 +59,7 @@ export function sendLlmPromptTool(
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     description: 'Sends a prompt to the local OpenAI-compatible LLM (LM Studio) and returns its answer.',
     inputSchema: sendLlmPromptInput(options.maxPromptChars),
+    outputSchema: sendLlmPromptOutput,
     backend: backendName,
     operation: 'sendLLMPrompt',
     async handler(args, { backend, clock, operation, signal, progress, onRetry }) {
@@ -54,17 +74,16 @@ export function sendLlmPromptTool(
       // No "answer received" point: the result says so, and the SDK clients drop progress that
       // arrives with the response (typescript-sdk#2580).
       progress(`sending the prompt to ${backendName}`);
-      const body = await (backend as HttpBackend).requestJson<ChatCompletion>('/chat/completions', {
+      const reply = await (backend as HttpBackend).requestJson<unknown>('/chat/completions', {
         json: { model: args.model, messages, temperature: args.temperature, max_tokens: args.max_tokens },
         operation: operation ?? 'sendLLMPrompt',
         signal,
         onRetry,
       });
-      const content = body.choices?.[0]?.message?.content;
-      if (typeof content !== 'string') throw new Error('LLM answer has no choices[0].message.content');
+      const body = parseReply(chatCompletion, reply, 'the LLM answer');
       const usage = body.usage ?? {};
       return {
-        response: content,
+        response: body.choices[0].message.content,
         model: body.model ?? args.model,
         tokensUsed: {
           prompt: usage.prompt_tokens ?? 0,

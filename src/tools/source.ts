@@ -3,7 +3,7 @@
  * tools, …) offers entries; the registry merges every source into one list. Imports: types only.
  */
 import type { z } from 'zod';
-import type { ToolResult } from './result.js';
+import type { ToolFailure, ToolResult } from './result.js';
 import type { ToolDescriptor, ToolProgress } from './types.js';
 
 /** One tool as a source offers it: its listing, how its arguments are checked, and how it runs. */
@@ -21,6 +21,12 @@ export interface ToolEntry {
     signal: AbortSignal | undefined,
     onProgress?: (progress: ToolProgress) => void,
   ): Promise<ToolResult>;
+  /**
+   * How a failure the bridge answers for this tool (bad arguments, an open circuit, a cancelled
+   * call…) is given to callers, when not as it is: a tool whose listed `outputSchema` is a backend's
+   * own answers its failures as text only, since the failure form does not match that schema.
+   */
+  failure?(failure: ToolFailure): ToolFailure;
 }
 
 /** Where tools come from. */

@@ -14,6 +14,9 @@ import type { A2ALedger } from './a2a-ledger.js';
 /** The zod object a tool's arguments are validated with. */
 export type ToolInputSchema = z.ZodObject<z.ZodRawShape>;
 
+/** The zod object of the fields a tool's handler returns (`success` is added by the bridge). */
+export type ToolOutputSchema = z.ZodObject<z.ZodRawShape>;
+
 /** Call counts of the tools, for `get_os_state`. */
 export interface ToolCallStats {
   totalCalls: number;
@@ -86,6 +89,12 @@ export interface ToolDefinition<S extends ToolInputSchema = ToolInputSchema> {
   annotations?: ToolAnnotations;
   /** A zod object; arguments are validated with it before `handler` runs. */
   inputSchema: S;
+  /**
+   * The fields `handler` returns, as a zod object (without `success`). Listed to MCP clients as the
+   * tool's `outputSchema`, together with the failure form; the handler's results must match it.
+   * Every built-in tool has one.
+   */
+  outputSchema?: ToolOutputSchema;
   /** Name of the backend the tool calls (its breaker and health gate the call). */
   backend?: string;
   /** Retry policy name (`DEFAULT_RETRY_POLICIES` key) used by `ctx.run`. */
@@ -109,6 +118,12 @@ export interface ToolDescriptor {
   inputSchema: Record<string, unknown>;
   /** The zod object the arguments are validated with (MCP's registerTool takes its `.shape`). */
   schema: z.ZodObject<z.ZodRawShape>;
+  /**
+   * JSON Schema of every answer's structured content, when the tool declares one: for code-defined
+   * tools, root `type: 'object'` with `oneOf` `{ success: true, …fields }` or the failure form; for a
+   * tool a backend provides, the backend's own `outputSchema`, unchanged.
+   */
+  outputSchema?: Record<string, unknown>;
 }
 
 /** One progress report of a tool call (an MCP `notifications/progress` without its token). */

@@ -2,6 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Lab } from '../../src/lab/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -81,4 +83,40 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A `serve` over stdio, spawned by the official v1 SDK client, with its stderr collected. */
+export interface StdioServe {
+  client: Client;
+  transport: StdioClientTransport;
+  /** Everything the child wrote to stderr so far. */
+  stderr(): string;
+}
+
+/**
+ * Spawns `node <tsx> src/cli.ts serve --config <config>` through the SDK's `StdioClientTransport`
+ * (environment: the parent's without bridge variables, plus `env`) and connects a client named `name`.
+ * `beforeConnect` runs before `initialize` (to set notification handlers).
+ */
+export async function serveOverStdio(options: {
+  config: string;
+  name: string;
+  env?: Record<string, string>;
+  beforeConnect?: (client: Client) => void;
+}): Promise<StdioServe> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [TSX_CLI, 'src/cli.ts', 'serve', '--config', options.config],
+    cwd: ROOT,
+    env: childEnv(options.env ?? {}),
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const client = new Client({ name: options.name, version: '1.0.0' });
+  options.beforeConnect?.(client);
+  await client.connect(transport);
+  return { client, transport, stderr: () => stderr };
 }
