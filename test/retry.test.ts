@@ -63,6 +63,7 @@ describe('retry', () => {
     );
     expect(infos.map((i) => Math.round(i.delayMs))).toEqual([80, 240, 400, 500]);
     expect(infos.map((i) => i.attempt)).toEqual([1, 2, 3, 4]);
+    expect(infos.map((i) => i.maxAttempts)).toEqual([5, 5, 5, 5]);
     expect(infos[0]?.operation).toBe('op');
   });
 

@@ -12,7 +12,9 @@ import {
   DEFAULT_RETRY_POLICIES,
   type RetryMetricsSnapshot,
   retry,
+  type ToolContext,
   type ToolDescriptor,
+  type ToolProgress,
 } from '../src/index.js';
 
 describe('public types', () => {
@@ -47,6 +49,20 @@ describe('public types', () => {
       .toMatchTypeOf<
         { operation?: string; signal?: AbortSignal; clock?: Clock; random?: () => number } | undefined
       >();
+  });
+
+  test('callTool takes onProgress beside signal; a tool reports through ctx.progress', () => {
+    expectTypeOf<Bridge['callTool']>().parameter(2).toEqualTypeOf<
+      | {
+          signal?: AbortSignal;
+          onProgress?: (progress: ToolProgress) => void;
+          traceparent?: string;
+          tracestate?: string;
+        }
+      | undefined
+    >();
+    expectTypeOf<ToolProgress>().toEqualTypeOf<{ progress: number; message: string }>();
+    expectTypeOf<ToolContext['progress']>().toEqualTypeOf<(message: string) => void>();
   });
 
   test('a tool definition may declare its output as a zod object; a descriptor lists it as JSON Schema', () => {

@@ -90,7 +90,7 @@ export interface PreparedRequest {
 export interface HttpTransport {
   /**
    * The request `init` describes (`json`: `init.json` is the body, sent as JSON, POST unless a
-   * method is given). The backend's own fields (`timeoutMs`, `operation`, `signal`, `json`) stay out.
+   * method is given). The backend's own fields (`timeoutMs`, `operation`, `signal`, `onRetry`, `json`) stay out.
    */
   prepare(path: string, init: HttpJsonRequestInit, json: boolean): PreparedRequest;
   /**
@@ -108,7 +108,16 @@ export interface HttpTransport {
 }
 
 /** Fields of a request's init that are the backend's, not `fetch`'s, or that `prepare` sets itself. */
-const OWN_FIELDS = new Set(['json', 'timeoutMs', 'operation', 'signal', 'method', 'headers', 'body']);
+const OWN_FIELDS = new Set([
+  'json',
+  'timeoutMs',
+  'operation',
+  'signal',
+  'onRetry',
+  'method',
+  'headers',
+  'body',
+]);
 
 /** The caller's other `RequestInit` fields, or undefined when there are none (the usual case). */
 function restOf(init: HttpJsonRequestInit): RequestInit | undefined {

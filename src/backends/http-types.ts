@@ -116,6 +116,8 @@ export interface HttpRequestInit extends Omit<RequestInit, 'signal'> {
   operation?: string;
   /** Aborting rejects at once with `signal.reason`; no further attempt is made. */
   signal?: AbortSignal;
+  /** Called before each retry wait of this request, after the backend's own `retry.onRetry`. */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 /** `requestJson` also takes `json`: sent as the body (method POST unless given). */

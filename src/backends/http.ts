@@ -266,7 +266,11 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   };
 
   /** The retry options of a request: one fixed shape, the backend's policy with the request's own two. */
-  const retryOptionsOf = (operation: string, signal: AbortSignal): RetryOptions => ({
+  const retryOptionsOf = (
+    operation: string,
+    signal: AbortSignal,
+    callerOnRetry?: (info: RetryInfo) => void,
+  ): RetryOptions => ({
     operation,
     signal,
     maxRetries: retryOptions.maxRetries,
@@ -279,7 +283,12 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     shouldRetry: isTransient,
     clock,
     random,
-    onRetry,
+    onRetry: callerOnRetry
+      ? (info: RetryInfo) => {
+          onRetry(info);
+          callerOnRetry(info);
+        }
+      : onRetry,
   });
   /** Those of requests with no caller signal (they run under the stop signal), by operation. */
   const stopRetryOptions = new Map<string, RetryOptions>();
@@ -342,7 +351,13 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     );
     // With no caller signal the request runs under the backend's stop signal; with one, under a
     // controller aborted by either (kept in `inFlight` rather than as a listener of the stop signal).
-    if (!signal) return retry(attempts, retryOptionsUnderStop(operation));
+    if (!signal)
+      return retry(
+        attempts,
+        init.onRetry
+          ? retryOptionsOf(operation, stopController.signal, init.onRetry)
+          : retryOptionsUnderStop(operation),
+      );
     const controller = new AbortController();
     const onCallerAbort = () => controller.abort(signal.reason);
     signal.addEventListener('abort', onCallerAbort, { once: true });
@@ -351,7 +366,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
       signal.removeEventListener('abort', onCallerAbort);
       inFlight.delete(controller);
     };
-    return retry(attempts, retryOptionsOf(operation, controller.signal)).then(
+    return retry(attempts, retryOptionsOf(operation, controller.signal, init.onRetry)).then(
       (response) => {
         done();
         return response;

@@ -1,7 +1,8 @@
 /*
  * The `ToolContext` a code-defined tool runs with: its backend, and `ctx.run`, which gates each
  * attempt on the backend's availability and retries transient failures with the tool's policy,
- * passing the caller's cancellation signal to every attempt.
+ * passing the caller's cancellation signal to every attempt and reporting each retry wait as progress
+ * when the caller asked for progress.
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Backend } from '../backends/types.js';
@@ -14,7 +15,8 @@ import type { ReliabilityEventHub } from '../telemetry/events.js';
 import { setToolBackend, traceAttempts } from '../telemetry/tracing.js';
 import { assertAvailable } from '../tools/availability.js';
 import { errorCodeOf } from '../tools/errors.js';
-import type { BridgeView, ToolContext, ToolDefinition } from '../tools/types.js';
+import type { BridgeView, ToolContext, ToolDefinition, ToolProgress } from '../tools/types.js';
+import { callProgress } from './progress.js';
 
 export interface ToolContextDeps {
   view: BridgeView;
@@ -35,13 +37,18 @@ const retryable = (error: unknown) => {
 /** Makes the context of one call of `definition`. */
 export function toolContexts(deps: ToolContextDeps) {
   const { view, backends, budgets, clock, random, retryMetrics, events, inspect } = deps;
-  return (definition: ToolDefinition, signal: AbortSignal | undefined): ToolContext => {
+  return (
+    definition: ToolDefinition,
+    signal: AbortSignal | undefined,
+    onProgress?: (progress: ToolProgress) => void,
+  ): ToolContext => {
     const backend = definition.backend === undefined ? undefined : backends.get(definition.backend);
     const operation = definition.operation;
     // An HTTP backend's request() counts the call itself: a retry around it only draws on the budget.
     const shared = definition.backend === undefined ? undefined : budgets.get(definition.backend);
     const budget = shared && backend?.kind === 'http' ? nestedRetryBudget(shared) : shared;
     setToolBackend(definition.backend);
+    const { progress, onRetry } = callProgress(onProgress);
     return {
       bridge: view,
       backend,
@@ -49,6 +56,8 @@ export function toolContexts(deps: ToolContextDeps) {
       clock,
       random,
       signal,
+      progress,
+      onRetry,
       run<T>(fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
         const attempt = (index: number, attemptSignal: AbortSignal) => {
           if (backend) assertAvailable(backend, clock.now());
@@ -67,7 +76,7 @@ export function toolContexts(deps: ToolContextDeps) {
           random,
           ...(signal ? { signal } : {}),
           shouldRetry: retryable,
-          onRetry: events.onRetry(definition.backend, 'tool'),
+          onRetry: events.onRetry(definition.backend, 'tool', onRetry),
           ...(inspect ? { inspect } : {}),
         });
       },

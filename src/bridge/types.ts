@@ -12,7 +12,7 @@ import type { CallToolOptions, ToolDefinition, ToolDescriptor, ToolInputSchema }
 
 export type { HealthReport } from '../backends/types.js';
 export type { ErrorCode, ToolResult } from '../tools/result.js';
-export type { CallToolOptions, ToolDescriptor } from '../tools/types.js';
+export type { CallToolOptions, ToolDescriptor, ToolProgress } from '../tools/types.js';
 
 /** What `bridge.reconfigure` did, by backend name. */
 export interface ReconfigureResult {

@@ -9,12 +9,14 @@
  * SDK's: bad arguments come back as `{ success: false, error_code: 'INVALID_INPUT', field }` — the same
  * answer WebMCP gives — and an unknown tool is `INVALID_INPUT` with `field: 'name'`. The request's
  * own signal (the client's `notifications/cancelled`, or the HTTP stream closing) cancels the call.
+ * A call whose `_meta` carries a `progressToken` gets `notifications/progress` with that token, sent
+ * as related to the request (over HTTP, on the request's own stream).
  * Tools discovered from a backend answer with the backend's own MCP result, unchanged.
  *
  * Imports: the bridge's public types and the tools' result helpers; the SDK.
  */
 import { type CallToolResult, McpServer, type Tool } from '@modelcontextprotocol/server';
-import type { Bridge, ToolDescriptor, ToolResult } from '../bridge/types.js';
+import type { Bridge, ToolDescriptor, ToolProgress, ToolResult } from '../bridge/types.js';
 import { traceContextOf } from '../telemetry/tracing.js';
 import { isPassthrough } from '../tools/result.js';
 
@@ -76,14 +78,28 @@ export function createMcpServer(bridge: Bridge, options: McpServerOptions = {}):
   );
   const inner = server.server;
   inner.setRequestHandler('tools/list', () => ({ tools: bridge.listTools().map(toMcpTool) }));
-  inner.setRequestHandler('tools/call', async (request, ctx) =>
-    toCallToolResult(
-      await bridge.callTool(request.params.name, request.params.arguments ?? {}, {
-        signal: ctx.mcpReq.signal,
-        ...traceContextOf(request.params._meta), // W3C trace context → the tools/call span's parent
-      }),
-    ),
-  );
+  inner.setRequestHandler('tools/call', async (request, ctx) => {
+    const progressToken = request.params._meta?.progressToken;
+    // Progress goes out in order, and before the result (a client drops progress that comes after).
+    let sent: Promise<unknown> | undefined;
+    const onProgress =
+      progressToken === undefined
+        ? undefined
+        : ({ progress, message }: ToolProgress) => {
+            const params = { progressToken, progress, message };
+            sent = Promise.resolve(sent)
+              .then(() => ctx.mcpReq.notify({ method: 'notifications/progress', params }))
+              .catch(() => {}); // the client went away: the call's signal tells the tool
+          };
+    const result = await bridge.callTool(request.params.name, request.params.arguments ?? {}, {
+      signal: ctx.mcpReq.signal,
+      ...(onProgress && { onProgress }),
+      ...traceContextOf(request.params._meta), // W3C trace context → the tools/call span's parent
+    });
+    if (sent) await sent;
+    return toCallToolResult(result);
+  });
+
   // While connected, every change of the bridge's tool list is announced.
   let stopWatching: (() => void) | undefined;
   const connect = server.connect.bind(server);

@@ -23,6 +23,8 @@ export interface RetryInfo {
   operation: string;
   /** Index of the attempt about to be made after the delay (1 for the first retry). */
   attempt: number;
+  /** Attempts the loop may make in all (`1 + maxRetries`). */
+  maxAttempts: number;
   delayMs: number;
   /** The error of the attempt that just failed. */
   error: unknown;
@@ -215,6 +217,7 @@ function runMachine<T>(
         onRetry?.({
           operation,
           attempt: context.attempt + 1,
+          maxAttempts: context.maxRetries + 1,
           delayMs: context.nextDelayMs,
           error: context.lastError,
         }),

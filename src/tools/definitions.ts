@@ -7,7 +7,7 @@ import { jsonSchemaOf } from './json-schema.js';
 import { outputJsonSchemaOf } from './output.js';
 import type { ToolResult } from './result.js';
 import { TOOL_NAME, type ToolEntry, type ToolSource } from './source.js';
-import type { ToolContext, ToolDefinition, ToolInputSchema } from './types.js';
+import type { ToolContext, ToolDefinition, ToolInputSchema, ToolProgress } from './types.js';
 
 /** A source of `ToolDefinition`s that tools can be added to and removed from. */
 export interface DefinitionSource extends ToolSource {
@@ -19,8 +19,15 @@ export interface DefinitionSource extends ToolSource {
 }
 
 export interface DefinitionSourceOptions {
-  /** The context a handler runs with, for one call (`signal` aborts when the caller cancels). */
-  contextFor(definition: ToolDefinition, signal: AbortSignal | undefined): ToolContext;
+  /**
+   * The context a handler runs with, for one call (`signal` aborts when the caller cancels;
+   * `onProgress` receives its progress).
+   */
+  contextFor(
+    definition: ToolDefinition,
+    signal: AbortSignal | undefined,
+    onProgress?: (progress: ToolProgress) => void,
+  ): ToolContext;
   /** Whether a name is already used by some tool (of any source). */
   taken(name: string): boolean;
   /** Whether a backend of that name exists (a tool naming an unknown backend is refused). */
@@ -56,8 +63,8 @@ function entryOf(definition: ToolDefinition, options: DefinitionSourceOptions): 
       ...(outputSchema === undefined ? {} : { outputSchema }),
     },
     validator: definition.inputSchema as z.ZodType<Record<string, unknown>>,
-    async run(args, signal): Promise<ToolResult> {
-      const result = await definition.handler(args, options.contextFor(definition, signal));
+    async run(args, signal, onProgress): Promise<ToolResult> {
+      const result = await definition.handler(args, options.contextFor(definition, signal, onProgress));
       if (result && (result as { success?: unknown }).success === false) {
         const failure = result as Record<string, unknown>;
         return {

@@ -87,6 +87,7 @@ export type {
   ToolDescriptor,
   ToolInputSchema,
   ToolOutputSchema,
+  ToolProgress,
 } from './types.js';
 
 /** Options of the built-in tools. */

@@ -82,13 +82,16 @@ export function createToolRegistry(): ToolRegistry {
         field: 'name',
       });
     }
-    return traceToolCall(name, options ?? {}, () => run(entry, name, args, options?.signal));
+    return traceToolCall(name, options ?? {}, () =>
+      run(entry, name, args, options?.signal, options?.onProgress),
+    );
   };
   const run = async (
     entry: ToolEntry,
     name: string,
     args: unknown,
     signal: AbortSignal | undefined,
+    onProgress: CallToolOptions['onProgress'],
   ): Promise<ToolResult> => {
     totalCalls++;
     callBreakdown[name] = (callBreakdown[name] ?? 0) + 1;
@@ -96,7 +99,7 @@ export function createToolRegistry(): ToolRegistry {
     const parsed = entry.validator.safeParse(args ?? {});
     if (!parsed.success) return failed(entry, name, invalidInput(parsed.error));
     try {
-      const pending = entry.run(parsed.data, signal);
+      const pending = entry.run(parsed.data, signal, onProgress);
       const result = signal ? await untilAborted(pending, signal) : await pending;
       if (result === CANCEL) {
         pending.catch(() => {}); // settles later, unobserved

@@ -62,7 +62,7 @@ export function sendLlmPromptTool(
     outputSchema: sendLlmPromptOutput,
     backend: backendName,
     operation: 'sendLLMPrompt',
-    async handler(args, { backend, clock, operation, signal }) {
+    async handler(args, { backend, clock, operation, signal, progress, onRetry }) {
       if (backend?.kind !== 'http')
         throw new BackendUnavailableError(backendName, 'not configured', 'no HTTP backend of that name');
       assertAvailable(backend, clock.now());
@@ -71,10 +71,14 @@ export function sendLlmPromptTool(
         { role: 'user', content: args.prompt },
       ];
       const startedAt = clock.now();
+      // No "answer received" point: the result says so, and the SDK clients drop progress that
+      // arrives with the response (typescript-sdk#2580).
+      progress(`sending the prompt to ${backendName}`);
       const reply = await (backend as HttpBackend).requestJson<unknown>('/chat/completions', {
         json: { model: args.model, messages, temperature: args.temperature, max_tokens: args.max_tokens },
         operation: operation ?? 'sendLLMPrompt',
         signal,
+        onRetry,
       });
       const body = parseReply(chatCompletion, reply, 'the LLM answer');
       const usage = body.usage ?? {};

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { ToolFailure, ToolResult } from './result.js';
-import type { ToolDescriptor } from './types.js';
+import type { ToolDescriptor, ToolProgress } from './types.js';
 
 /** One tool as a source offers it: its listing, how its arguments are checked, and how it runs. */
 export interface ToolEntry {
@@ -12,10 +12,15 @@ export interface ToolEntry {
   /** Validates the arguments (issue paths name the field at fault); `run` gets the parsed value. */
   readonly validator: z.ZodType<Record<string, unknown>>;
   /**
-   * Runs the tool. `signal` (when the caller gave one) aborts when the caller cancels. Resolves with the tool's answer; a
+   * Runs the tool. `signal` (when the caller gave one) aborts when the caller cancels; `onProgress`
+   * (when the caller gave one) receives the call's progress. Resolves with the tool's answer; a
    * rejection becomes `{ success: false, error_code }` (see `errorCodeOf`).
    */
-  run(args: Record<string, unknown>, signal: AbortSignal | undefined): Promise<ToolResult>;
+  run(
+    args: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+    onProgress?: (progress: ToolProgress) => void,
+  ): Promise<ToolResult>;
   /**
    * How a failure the bridge answers for this tool (bad arguments, an open circuit, a cancelled
    * call…) is given to callers, when not as it is: a tool whose listed `outputSchema` is a backend's

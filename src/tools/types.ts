@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { ToolAnnotations } from '../backends/kind.js';
 import type { Backend, HealthReport } from '../backends/types.js';
 import type { Clock } from '../clock.js';
+import type { RetryInfo } from '../reliability/retry.js';
 import type { RetryMetrics } from '../reliability/retry-metrics.js';
 import type { A2ALedger } from './a2a-ledger.js';
 
@@ -56,6 +57,18 @@ export interface ToolContext {
    * attempt. Undefined when the caller gave none (the call cannot be cancelled).
    */
   readonly signal: AbortSignal | undefined;
+  /**
+   * Tells the caller what the call is doing (`callTool`'s `onProgress`; an MCP client's
+   * `notifications/progress`), e.g. `ctx.progress('request sent')`. Does nothing when the caller
+   * asked for no progress.
+   */
+  progress(message: string): void;
+  /**
+   * Reports a retry wait as progress ("attempt 1 failed (503); retrying in 4000 ms, attempt 2 of 4"):
+   * pass it as `onRetry` to a backend request that retries by itself (`HttpBackend.request`).
+   * `ctx.run` reports its own waits. Undefined when the caller asked for no progress.
+   */
+  readonly onRetry: ((info: RetryInfo) => void) | undefined;
   /**
    * Runs `fn` with the tool's protection: fails fast with `CIRCUIT_OPEN` / `BACKEND_UNAVAILABLE` when
    * the declared backend's breaker is open or the backend is down (without calling `fn`), and retries
@@ -113,6 +126,14 @@ export interface ToolDescriptor {
   outputSchema?: Record<string, unknown>;
 }
 
+/** One progress report of a tool call (an MCP `notifications/progress` without its token). */
+export interface ToolProgress {
+  /** 1 for the call's first report, one more for each next one. */
+  progress: number;
+  /** What is happening, e.g. `attempt 1 failed (503); retrying in 4000 ms, attempt 2 of 4`. */
+  message: string;
+}
+
 /** Options of one tool call. */
 export interface CallToolOptions {
   /**
@@ -120,6 +141,12 @@ export interface CallToolOptions {
    * dropped, MCP upstream sent `notifications/cancelled`) and the answer is `error_code: 'CANCELLED'`.
    */
   signal?: AbortSignal;
+  /**
+   * Receives the call's progress: the tool's own points (`send_llm_prompt`: request sent, answer
+   * received) and every retry wait, `progress` counting 1, 2, 3… A listener that throws is ignored.
+   * The MCP server passes one when a `tools/call` carries `_meta.progressToken`.
+   */
+  onProgress?: (progress: ToolProgress) => void;
   /**
    * The caller's W3C trace context (`00-<trace id>-<span id>-<flags>`; MCP: `params._meta.traceparent`):
    * the call's `tools/call <name>` span becomes its child. Ignored when invalid.

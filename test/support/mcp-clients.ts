@@ -30,6 +30,10 @@ export interface AnyClient {
     },
   ): Promise<Record<string, unknown>>;
   close(): Promise<void>;
+  /** The protocol revision the client negotiated (SDK v2 clients only). */
+  protocolVersion?(): string | undefined;
+  /** Messages of the errors the client reported through `onerror` (e.g. a stray progress token). */
+  readonly errors: string[];
 }
 
 function v2Options(kind: ClientKind): ClientV2Options {
@@ -39,7 +43,10 @@ function v2Options(kind: ClientKind): ClientV2Options {
 }
 
 function wrapV1(client: ClientV1): AnyClient {
+  const errors: string[] = [];
+  client.onerror = (error) => errors.push(error.message);
   return {
+    errors,
     listTools: () => client.listTools() as ReturnType<AnyClient['listTools']>,
     callTool: (params, options) =>
       client.callTool(params, undefined, options) as Promise<Record<string, unknown>>,
@@ -48,7 +55,11 @@ function wrapV1(client: ClientV1): AnyClient {
 }
 
 function wrapV2(client: ClientV2): AnyClient {
+  const errors: string[] = [];
+  client.onerror = (error) => errors.push(error.message);
   return {
+    errors,
+    protocolVersion: () => client.getNegotiatedProtocolVersion(),
     listTools: () => client.listTools() as ReturnType<AnyClient['listTools']>,
     callTool: (params, options) =>
       client.callTool(params, options) as unknown as Promise<Record<string, unknown>>,
