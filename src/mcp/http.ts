@@ -14,7 +14,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   createMcpHandler,
@@ -26,6 +25,7 @@ import {
 import { errorMessage } from '../../machines/error-message.js';
 import type { Bridge } from '../bridge/types.js';
 import { type Clock, systemClock } from '../clock.js';
+import { listen } from '../net/listen.js';
 import { METRICS_PATH, PROMETHEUS_CONTENT_TYPE, prometheusText } from '../telemetry/prometheus.js';
 import {
   allowedHostHeaders,
@@ -308,13 +308,7 @@ export async function startMcpHttpServer(
     },
   );
 
-  const port = await new Promise<number>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port ?? 8790, host, () => {
-      httpServer.off('error', reject);
-      resolve((httpServer.address() as AddressInfo).port);
-    });
-  });
+  const port = await listen(httpServer, options.port ?? 8790, host);
   hostHeaders = allowedHostHeaders(host, port, options.allowedHosts ?? []);
   const surface = options.surface ?? MCP_SURFACE;
   if (surface !== false) bridge.setSurface(surface, true);
