@@ -1,6 +1,7 @@
 /**
  * A tool discovered from an MCP backend keeps the backend's own `outputSchema`, listed unchanged, and
- * its answers stay acceptable to clients that validate against it. The upstream is the reference
+ * its answers stay acceptable to clients that validate against it; the upstream's own progress
+ * reaches the caller (`onProgress`, or the MCP client's `notifications/progress`). The upstream is the reference
  * `server-everything` (its `get-structured-content` declares an output schema; `echo` does not),
  * spawned over stdio by the bridge's `mcp` backend; the clients are the official SDK's, v1
  * (2025-11-25) and v2 pinned to 2026-07-28, over the bridge's Streamable HTTP server.
@@ -15,6 +16,9 @@ import { referenceServer, waitFor } from './mcp-support.js';
 import { type AnyClient, type ClientKind, httpClient } from './support/mcp-clients.js';
 
 const STRUCTURED = 'everything__get-structured-content';
+const LONG = 'everything__trigger-long-running-operation';
+/** Three steps a second apart: the reports before the last are never read together with the result. */
+const LONG_ARGS = { duration: 3, steps: 3 };
 const OFF = { enabled: false } as const;
 
 let bridge: Bridge;
@@ -53,6 +57,27 @@ function parsedText(result: Record<string, unknown>): Record<string, unknown> {
   const [block] = result.content as { type: string; text: string }[];
   return JSON.parse(block?.text ?? 'null') as Record<string, unknown>;
 }
+
+/**
+ * What a caller sees of the upstream's progress. The upstream's report sent just before its result
+ * can be lost between the SDK's client and its server (typescript-sdk#2580), so the last step is not
+ * required: the earlier ones, in order, with the upstream's numbers and total, are.
+ */
+function expectUpstreamProgress(seen: { progress: number; total?: number; message?: string }[]): void {
+  expect(seen.length).toBeGreaterThanOrEqual(1);
+  seen.forEach((report, index) => {
+    expect(report).toMatchObject({ progress: index + 1, message: `${LONG}: ${index + 1} of 3` });
+    if (report.total !== undefined) expect(report.total).toBe(3);
+  });
+}
+
+it("passes the upstream's progress to the caller's onProgress, numbered and totalled by the upstream", async () => {
+  const seen: { progress: number; total?: number; message: string }[] = [];
+  const result = await bridge.callTool(LONG, LONG_ARGS, { onProgress: (report) => seen.push(report) });
+  expect(result.success).toBe(true);
+  expectUpstreamProgress(seen);
+  expect(seen.every((report) => report.total === 3)).toBe(true);
+}, 30_000);
 
 describe.each(['v1', 'v2 pinned 2026-07-28'] as ClientKind[])('%s client', (kind) => {
   let client: AnyClient;
@@ -97,4 +122,15 @@ describe.each(['v1', 'v2 pinned 2026-07-28'] as ClientKind[])('%s client', (kind
     expect(result.isError).toBe(true);
     expect(result.structuredContent).toMatchObject({ error_code: 'INVALID_INPUT', field: 'message' });
   });
+
+  it("receives the upstream's progress as notifications/progress when it asked for it", async () => {
+    const seen: { progress: number; total?: number; message?: string }[] = [];
+    const result = await client.callTool(
+      { name: LONG, arguments: LONG_ARGS },
+      { onprogress: (report) => seen.push(report) },
+    );
+    expect(result.isError ?? false).toBe(false);
+    expectUpstreamProgress(seen);
+    expect(client.errors).toEqual([]);
+  }, 30_000);
 });

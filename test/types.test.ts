@@ -61,7 +61,7 @@ describe('public types', () => {
         }
       | undefined
     >();
-    expectTypeOf<ToolProgress>().toEqualTypeOf<{ progress: number; message: string }>();
+    expectTypeOf<ToolProgress>().toEqualTypeOf<{ progress: number; message: string; total?: number }>();
     expectTypeOf<ToolContext['progress']>().toEqualTypeOf<(message: string) => void>();
   });
 

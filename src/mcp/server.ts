@@ -85,8 +85,8 @@ export function createMcpServer(bridge: Bridge, options: McpServerOptions = {}):
     const onProgress =
       progressToken === undefined
         ? undefined
-        : ({ progress, message }: ToolProgress) => {
-            const params = { progressToken, progress, message };
+        : ({ progress, message, total }: ToolProgress) => {
+            const params = { progressToken, progress, message, ...(total === undefined ? {} : { total }) };
             sent = Promise.resolve(sent)
               .then(() => ctx.mcpReq.notify({ method: 'notifications/progress', params }))
               .catch(() => {}); // the client went away: the call's signal tells the tool

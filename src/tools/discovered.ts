@@ -1,9 +1,10 @@
 /*
  * The source of tools a backend brings (`ToolProvider`: MCP upstreams, WebMCP pages): listed as
  * `<prefix>__<tool>`, filtered by `exposes`, validated against the tool's JSON Schema and called
- * through `provider.callTool(name, args, { signal })`. Their results pass through unchanged.
+ * through `provider.callTool(name, args, { signal, onProgress })`. Their results pass through unchanged,
+ * and so does their progress.
  */
-import type { RemoteTool, ToolProvider } from '../backends/kind.js';
+import type { RemoteCallOptions, RemoteTool, ToolProvider } from '../backends/kind.js';
 import { setToolBackend } from '../telemetry/tracing.js';
 import { validatorFromJsonSchema } from './json-schema.js';
 import { isPassthrough, passthroughResult, type ToolFailure } from './result.js';
@@ -44,9 +45,19 @@ function entryOf(provider: ToolProvider, backend: string, name: string, tool: Re
     },
     ...(tool.outputSchema === undefined ? {} : { failure: asTextFailure }),
     validator,
-    async run(args, signal) {
+    async run(args, signal, onProgress) {
       setToolBackend(backend);
-      return passthroughResult(await provider.callTool(tool.name, args, signal ? { signal } : {}));
+      const options: RemoteCallOptions = {};
+      if (signal) options.signal = signal;
+      // The upstream's own progress (its numbers, and its message or `<tool>: N of M`).
+      if (onProgress)
+        options.onProgress = ({ progress, total, message }) =>
+          onProgress({
+            progress,
+            message: message ?? `${name}: ${progress}${total === undefined ? '' : ` of ${total}`}`,
+            ...(total === undefined ? {} : { total }),
+          });
+      return passthroughResult(await provider.callTool(tool.name, args, options));
     },
   };
 }

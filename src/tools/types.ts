@@ -132,6 +132,8 @@ export interface ToolProgress {
   progress: number;
   /** What is happening, e.g. `attempt 1 failed (503); retrying in 4000 ms, attempt 2 of 4`. */
   message: string;
+  /** How many reports the call will make in all, when known (an MCP upstream's own `total`). */
+  total?: number;
 }
 
 /** Options of one tool call. */
