@@ -192,11 +192,15 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
       current.timeoutMs === timeoutMs &&
       !current.controller.signal.aborted
     ) {
-      if (current.members++ === 0) inFlight.add(current.controller);
+      current.members++;
       // A `fetch` may leave a listener on the signal until its request is collected (undici does).
       if (current.uses++ === 1) allowManyListeners(current.controller.signal);
       return current;
     }
+    // The current group stays in `inFlight` while it is current, even with no attempt in flight:
+    // sequential calls would otherwise add and delete its controller once each, and a `Set` add +
+    // delete churned per call costs ~0.6 µs on Node 20 (it is left when the next group replaces it).
+    if (current && current.members === 0) inFlight.delete(current.controller);
     const created: AttemptGroup = { controller: new AbortController(), at, timeoutMs, members: 1, uses: 1 };
     inFlight.add(created.controller);
     group = created;
@@ -282,7 +286,7 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
       if (onAbort) {
         inFlight.delete(controller);
         outer.removeEventListener('abort', onAbort);
-      } else if (shared && --shared.members === 0) inFlight.delete(controller);
+      } else if (shared && --shared.members === 0 && shared !== group) inFlight.delete(controller);
     }
   };
 
