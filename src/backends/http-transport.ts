@@ -10,6 +10,7 @@
  * caller's signal has a controller of its own and one listener on that signal.
  */
 import type { Clock } from '../clock.js';
+import { unwatchAbort, watchAbort } from '../reliability/abort-watch.js';
 import {
   HttpBackendStoppedError,
   HttpInvalidJsonError,
@@ -225,11 +226,9 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
       controller.abort(new HttpTimeoutError(name, method, path, timeoutMs));
     }, timeoutMs);
     // The backend's stop signal reaches the attempt through `inFlight`; a caller's, through a listener.
-    const onAbort = shared ? undefined : () => controller.abort(outer.reason);
-    if (onAbort) {
-      outer.addEventListener('abort', onAbort, { once: true });
-      inFlight.add(controller);
-    }
+    // A watcher, not a listener: `outer` is the request's own signal, watched once per attempt.
+    const watch = shared ? undefined : watchAbort(outer, () => controller.abort(outer.reason));
+    if (watch) inFlight.add(controller);
     let during: 'request' | 'body' = 'request';
     const headers = { ...request.headers };
     const init: RequestInit =
@@ -283,9 +282,9 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
       throw new HttpNetworkError(name, method, path, during, error);
     } finally {
       clock.clearTimeout(timer);
-      if (onAbort) {
+      if (watch) {
         inFlight.delete(controller);
-        outer.removeEventListener('abort', onAbort);
+        unwatchAbort(outer, watch);
       } else if (shared && --shared.members === 0 && shared !== group) inFlight.delete(controller);
     }
   };
