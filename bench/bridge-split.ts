@@ -217,6 +217,8 @@ export async function runBridgeSplit(): Promise<void> {
   const budget = createRetryBudget();
   const metrics = createRetryMetrics();
   const breaker = createCircuitBreaker({ name: 'split' });
+  // The HTTP kind's default rule in a bridge: every success is an event for its sliding window.
+  const rateBreaker = createCircuitBreaker({ name: 'split-rate', rule: { kind: 'failureRate' } });
   const hub = createReliabilityEventHub(() => systemClock.now());
   const timed = hub.timeAttempts('lmStudio', 'sendLLMPrompt', value);
   const backend = createHttpBackend({ name: 'split', baseUrl: BASE, fetch: fakeFetch, logger: quiet });
@@ -259,6 +261,10 @@ export async function runBridgeSplit(): Promise<void> {
     },
     { name: 'budget: onCall()', run: async () => budget.onCall() },
     { name: 'breaker: execute(fn)', run: () => breaker.execute(value) },
+    {
+      name: "breaker: execute(fn), failure-rate rule (a bridge's HTTP default)",
+      run: () => rateBreaker.execute(value),
+    },
     { name: 'retry: retry(fn, options) (no signal)', run: () => retry(value, retryOptions) },
     {
       name: "retry: retry(fn, options + signal) (the backend's: abort listener)",
@@ -306,6 +312,7 @@ export async function runBridgeSplit(): Promise<void> {
     ),
   );
   breaker.stop();
+  rateBreaker.stop();
   await backend.stop();
   await bridge.stop();
 }
