@@ -2,7 +2,9 @@
  * Where a tool call's overhead goes. HTTP without any network: `send_llm_prompt` through the bridge
  * against an in-process `fetch` that answers at once, beside the same request made directly.
  * WebSocket on loopback: `trigger_evolution` through the bridge against the lab's evolution daemon on
- * 127.0.0.1, beside the same request sent on a `ws` client of its own. Then each piece of the HTTP
+ * 127.0.0.1, beside the same request sent on a `ws` client of its own. HTTP again with a fresh
+ * signal per call (as an MCP server passes each request's), beside the direct request given one too.
+ * Then each piece of the HTTP
  * path timed in isolation (minus a bare `await`). Everything in interleaved rounds.
  * Alone: `npx tsx --expose-gc bench/bridge-split.ts`. `BASELINE=<checkout of an earlier commit>`
  * (with its own `npm ci`) adds that version's bridge to both head-to-heads, in the same interleaved
@@ -59,6 +61,8 @@ const bridgeConfig = (evolutionUrl: string): BridgeConfig => ({
 interface BenchBridge {
   label: string;
   llm: () => Promise<void>;
+  /** `send_llm_prompt` with a signal of its own, as an MCP server passes each request's. */
+  llmSignal: () => Promise<void>;
   evolve: () => Promise<void>;
   stop: () => Promise<void>;
 }
@@ -83,6 +87,10 @@ async function benchBridge(
     label,
     llm: async () => {
       const result = await bridge.callTool('send_llm_prompt', args);
+      if (!result.success) throw new Error(`${label} send_llm_prompt failed: ${result.error}`);
+    },
+    llmSignal: async () => {
+      const result = await bridge.callTool('send_llm_prompt', args, { signal: new AbortController().signal });
       if (!result.success) throw new Error(`${label} send_llm_prompt failed: ${result.error}`);
     },
     evolve: async () => {
@@ -132,9 +140,10 @@ export async function runBridgeSplit(): Promise<void> {
   const current = await benchBridge('this version', createBridge, lab.urls.evolution);
   const baseline = await baselineBridge(lab.urls.evolution);
   const bridges = baseline ? [baseline, current] : [current];
-  const direct = async () => {
+  const direct = async (signal?: AbortSignal) => {
     const response = await fakeFetch(`${BASE}/chat/completions`, {
       method: 'POST',
+      ...(signal ? { signal } : {}),
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({
         model: 'local',
@@ -148,8 +157,10 @@ export async function runBridgeSplit(): Promise<void> {
   const rounds = 15;
   const headToHead = await interleaved(
     [
-      { name: 'http direct', run: direct },
+      { name: 'http direct', run: () => direct() },
       ...bridges.map((b) => ({ name: `http ${b.label}`, run: b.llm })),
+      { name: 'http direct, signal', run: () => direct(new AbortController().signal) },
+      ...bridges.map((b) => ({ name: `http ${b.label}, signal`, run: b.llmSignal })),
       { name: 'ws direct', run: socket.call },
       ...bridges.map((b) => ({ name: `ws ${b.label}`, run: b.evolve })),
     ],
@@ -157,11 +168,13 @@ export async function runBridgeSplit(): Promise<void> {
   );
   const n = bridges.length;
   const httpDirect = headToHead[0] as number[];
-  const wsDirect = headToHead[1 + n] as number[];
+  const signalDirect = headToHead[1 + n] as number[];
+  const wsDirect = headToHead[2 + 2 * n] as number[];
   const rows: string[][] = [];
   for (const [kind, directSamples, offset] of [
     ['send_llm_prompt, in-process fetch', httpDirect, 1],
-    ['trigger_evolution, lab socket on 127.0.0.1', wsDirect, 2 + n],
+    ["send_llm_prompt with a caller's signal (an MCP request's)", signalDirect, 2 + n],
+    ['trigger_evolution, lab socket on 127.0.0.1', wsDirect, 3 + 2 * n],
   ] as const) {
     for (const [i, b] of bridges.entries()) {
       const through = headToHead[offset + i] as number[];
@@ -204,6 +217,8 @@ export async function runBridgeSplit(): Promise<void> {
   const budget = createRetryBudget();
   const metrics = createRetryMetrics();
   const breaker = createCircuitBreaker({ name: 'split' });
+  // The HTTP kind's default rule in a bridge: every success is an event for its sliding window.
+  const rateBreaker = createCircuitBreaker({ name: 'split-rate', rule: { kind: 'failureRate' } });
   const hub = createReliabilityEventHub(() => systemClock.now());
   const timed = hub.timeAttempts('lmStudio', 'sendLLMPrompt', value);
   const backend = createHttpBackend({ name: 'split', baseUrl: BASE, fetch: fakeFetch, logger: quiet });
@@ -246,6 +261,10 @@ export async function runBridgeSplit(): Promise<void> {
     },
     { name: 'budget: onCall()', run: async () => budget.onCall() },
     { name: 'breaker: execute(fn)', run: () => breaker.execute(value) },
+    {
+      name: "breaker: execute(fn), failure-rate rule (a bridge's HTTP default)",
+      run: () => rateBreaker.execute(value),
+    },
     { name: 'retry: retry(fn, options) (no signal)', run: () => retry(value, retryOptions) },
     {
       name: "retry: retry(fn, options + signal) (the backend's: abort listener)",
@@ -277,7 +296,7 @@ export async function runBridgeSplit(): Promise<void> {
       run: () =>
         backend.requestJson('/chat/completions', { json: { model: 'local' }, operation: 'sendLLMPrompt' }),
     },
-    { name: 'direct fetch + JSON (the call itself)', run: direct },
+    { name: 'direct fetch + JSON (the call itself)', run: () => direct() },
     { name: 'bridge.callTool (whole path)', run: viaBridge },
   ];
   const samples = await interleaved(cases, { rounds: 9, ops: 5_000, warmup: 2_000 });
@@ -293,6 +312,7 @@ export async function runBridgeSplit(): Promise<void> {
     ),
   );
   breaker.stop();
+  rateBreaker.stop();
   await backend.stop();
   await bridge.stop();
 }

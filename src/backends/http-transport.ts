@@ -10,6 +10,7 @@
  * caller's signal has a controller of its own and one listener on that signal.
  */
 import type { Clock } from '../clock.js';
+import { unwatchAbort, watchAbort } from '../reliability/abort-watch.js';
 import {
   HttpBackendStoppedError,
   HttpInvalidJsonError,
@@ -192,11 +193,15 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
       current.timeoutMs === timeoutMs &&
       !current.controller.signal.aborted
     ) {
-      if (current.members++ === 0) inFlight.add(current.controller);
+      current.members++;
       // A `fetch` may leave a listener on the signal until its request is collected (undici does).
       if (current.uses++ === 1) allowManyListeners(current.controller.signal);
       return current;
     }
+    // The current group stays in `inFlight` while it is current, even with no attempt in flight:
+    // sequential calls would otherwise add and delete its controller once each, and a `Set` add +
+    // delete churned per call costs ~0.6 µs on Node 20 (it is left when the next group replaces it).
+    if (current && current.members === 0) inFlight.delete(current.controller);
     const created: AttemptGroup = { controller: new AbortController(), at, timeoutMs, members: 1, uses: 1 };
     inFlight.add(created.controller);
     group = created;
@@ -221,11 +226,9 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
       controller.abort(new HttpTimeoutError(name, method, path, timeoutMs));
     }, timeoutMs);
     // The backend's stop signal reaches the attempt through `inFlight`; a caller's, through a listener.
-    const onAbort = shared ? undefined : () => controller.abort(outer.reason);
-    if (onAbort) {
-      outer.addEventListener('abort', onAbort, { once: true });
-      inFlight.add(controller);
-    }
+    // A watcher, not a listener: `outer` is the request's own signal, watched once per attempt.
+    const watch = shared ? undefined : watchAbort(outer, () => controller.abort(outer.reason));
+    if (watch) inFlight.add(controller);
     let during: 'request' | 'body' = 'request';
     const headers = { ...request.headers };
     const init: RequestInit =
@@ -279,10 +282,10 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
       throw new HttpNetworkError(name, method, path, during, error);
     } finally {
       clock.clearTimeout(timer);
-      if (onAbort) {
+      if (watch) {
         inFlight.delete(controller);
-        outer.removeEventListener('abort', onAbort);
-      } else if (shared && --shared.members === 0) inFlight.delete(controller);
+        unwatchAbort(outer, watch);
+      } else if (shared && --shared.members === 0 && shared !== group) inFlight.delete(controller);
     }
   };
 

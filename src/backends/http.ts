@@ -24,6 +24,7 @@
 import { createActor, fromPromise } from 'xstate';
 import { type HttpAvailability, type HttpProbeOutput, httpMachine } from '../../machines/http.machine.js';
 import { systemClock } from '../clock.js';
+import { unwatchAbort, watchAbort } from '../reliability/abort-watch.js';
 import { type CircuitBreaker, createCircuitBreaker } from '../reliability/breaker.js';
 import { type RetryInfo, type RetryOptions, retry } from '../reliability/retry.js';
 import { traceAttempts } from '../telemetry/tracing.js';
@@ -358,12 +359,13 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
           ? retryOptionsOf(operation, stopController.signal, init.onRetry)
           : retryOptionsUnderStop(operation),
       );
+    // A watcher, not a listener: the caller's signal (an MCP request's) is watched by the registry
+    // too, and both share its one listener.
     const controller = new AbortController();
-    const onCallerAbort = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', onCallerAbort, { once: true });
+    const watch = watchAbort(signal, () => controller.abort(signal.reason));
     inFlight.add(controller);
     const done = () => {
-      signal.removeEventListener('abort', onCallerAbort);
+      unwatchAbort(signal, watch);
       inFlight.delete(controller);
     };
     return retry(attempts, retryOptionsOf(operation, controller.signal, init.onRetry)).then(

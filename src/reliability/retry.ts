@@ -123,20 +123,19 @@ export function retry<T>(
   }
   return new Promise<T>((resolve, reject) => {
     // A watcher, not a listener: the signal is often long-lived and shared (a backend's stop signal).
-    const onAbort = () => {
+    const watch = watchAbort(signal, () => {
       abortedFirst(options, signal).catch(reject);
-    };
-    watchAbort(signal, onAbort);
+    });
     Promise.resolve(first).then(
       (value) => {
         if (signal.aborted) return;
-        unwatchAbort(signal, onAbort);
+        unwatchAbort(signal, watch);
         recordFirstSuccess(options);
         resolve(value);
       },
       (error: unknown) => {
         if (signal.aborted) return;
-        unwatchAbort(signal, onAbort);
+        unwatchAbort(signal, watch);
         runMachine(fn, options, error).then(resolve, reject);
       },
     );

@@ -3,6 +3,7 @@
  * call counting, cancellation and `call`. Sources are plug-ins (code-defined tools, backends that
  * provide tools); a name offered by two sources goes to the one added first.
  */
+import { unwatchAbort, watchAbort } from '../reliability/abort-watch.js';
 import { traceToolCall } from '../telemetry/tracing.js';
 import { cancelled, invalidInput, toolFailure } from './errors.js';
 import type { ToolFailure, ToolResult } from './result.js';
@@ -27,18 +28,20 @@ export interface ToolRegistry {
 
 const CANCEL = Symbol('cancelled');
 
-/** Settles with `CANCEL` as soon as `signal` aborts, else as `pending` does. */
+/**
+ * Settles with `CANCEL` as soon as `signal` aborts, else as `pending` does. A watcher, not a listener:
+ * a signal of its own per call gets one listener and no removal; one shared by many calls, one in all.
+ */
 function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T | typeof CANCEL> {
   return new Promise<T | typeof CANCEL>((resolve, reject) => {
-    const onAbort = () => resolve(CANCEL);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const watch = watchAbort(signal, () => resolve(CANCEL));
     pending.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatchAbort(signal, watch);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatchAbort(signal, watch);
         reject(error);
       },
     );

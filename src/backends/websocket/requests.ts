@@ -5,6 +5,7 @@
  * connection once it was written (`ConnectionLostError`) or the backend's stop.
  */
 import type { Clock } from '../../clock.js';
+import { unwatchAbort, watchAbort } from '../../reliability/abort-watch.js';
 import type { CircuitBreaker } from '../../reliability/breaker.js';
 import { BackendStoppedError, RequestTimeoutError } from '../errors.js';
 import type { PendingRequest, QueueEntry, SocketRequestOptions } from './types.js';
@@ -92,14 +93,11 @@ export class Requests {
         sent: false,
         entry: null,
         signal,
-        onAbort: null,
+        watch: null,
       };
       this.pending.set(id, request);
       request.timer = host.clock.setTimeout(() => this.timedOut(request, timeoutMs), timeoutMs);
-      if (signal) {
-        request.onAbort = () => this.settle(request, signal.reason);
-        signal.addEventListener('abort', request.onAbort, { once: true });
-      }
+      if (signal) request.watch = watchAbort(signal, () => this.settle(request, signal.reason));
       host.enqueue(
         data,
         () => {
@@ -162,7 +160,7 @@ export class Requests {
     if (!this.isPending(request)) return;
     this.pending.delete(request.requestId);
     this.host.clock.clearTimeout(request.timer);
-    if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
+    if (request.watch && request.signal) unwatchAbort(request.signal, request.watch);
     if (request.entry) {
       this.host.unqueue(request.entry);
       request.entry = null;

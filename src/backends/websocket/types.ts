@@ -5,6 +5,7 @@
 import type { Actor, InspectionEvent, Observer } from 'xstate';
 import type { SocketMachine, SocketState } from '../../../machines/socket.machine.js';
 import type { Clock } from '../../clock.js';
+import type { AbortWatch } from '../../reliability/abort-watch.js';
 import type { CircuitBreakerOptions } from '../../reliability/breaker.js';
 import type { Backend } from '../types.js';
 
@@ -214,5 +215,6 @@ export interface PendingRequest {
   sent: boolean;
   entry: QueueEntry | null;
   signal: AbortSignal | undefined;
-  onAbort: (() => void) | null;
+  /** Its watch of `signal` (a watcher, not a listener: the caller's signal is watched by the registry too). */
+  watch: AbortWatch | null;
 }
