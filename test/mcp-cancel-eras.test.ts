@@ -17,6 +17,7 @@ import {
   type ServeChild,
   spawnServeHttp,
   stdioClient,
+  withClient,
 } from './support/mcp-clients.js';
 
 const KINDS: ClientKind[] = ['v1', 'v2 pinned 2026-07-28'];
@@ -89,13 +90,10 @@ async function cancelHangingCall(client: AnyClient, withProgress: boolean): Prom
 
 describe.each(KINDS)('%s client cancelling tools/call', (kind) => {
   it('over stdio aborts the backend request', async () => {
-    const client = await stdioClient(kind, ['--config', config], labEnv(lab));
-    try {
+    await withClient(stdioClient(kind, ['--config', config], labEnv(lab)), async (client) => {
       await cancelHangingCall(client, false);
       await cancelHangingCall(client, true);
-    } finally {
-      await client.close();
-    }
+    });
   }, 90_000);
 
   describe('over Streamable HTTP', () => {
@@ -108,13 +106,10 @@ describe.each(KINDS)('%s client cancelling tools/call', (kind) => {
     });
 
     it('aborts the backend request', async () => {
-      const client = await httpClient(kind, serve.url);
-      try {
+      await withClient(httpClient(kind, serve.url), async (client) => {
         await cancelHangingCall(client, false);
         await cancelHangingCall(client, true);
-      } finally {
-        await client.close();
-      }
+      });
     }, 90_000);
   });
 });

@@ -14,6 +14,7 @@ import {
   type ServeChild,
   spawnServeHttp,
   stdioClient,
+  withClient,
 } from './support/mcp-clients.js';
 
 /** Valid arguments for every built-in tool. */
@@ -53,12 +54,9 @@ async function listAndCallEveryTool(client: AnyClient): Promise<void> {
 
 describe.each(CLIENT_KINDS)('%s client', (kind) => {
   it('over stdio lists and calls every tool', async () => {
-    const client = await stdioClient(kind, ['--config', config], labEnv(lab));
-    try {
+    await withClient(stdioClient(kind, ['--config', config], labEnv(lab)), async (client) => {
       await listAndCallEveryTool(client);
-    } finally {
-      await client.close();
-    }
+    });
   }, 60_000);
 
   describe('over Streamable HTTP', () => {
@@ -71,12 +69,9 @@ describe.each(CLIENT_KINDS)('%s client', (kind) => {
     });
 
     it('lists and calls every tool', async () => {
-      const client = await httpClient(kind, serve.url);
-      try {
+      await withClient(httpClient(kind, serve.url), async (client) => {
         await listAndCallEveryTool(client);
-      } finally {
-        await client.close();
-      }
+      });
     }, 60_000);
   });
 });

@@ -27,6 +27,7 @@ import {
   type ServeChild,
   spawnServeHttp,
   stdioClient,
+  withClient,
 } from './support/mcp-clients.js';
 
 const KINDS: ClientKind[] = ['v1', 'v2 pinned 2026-07-28'];
@@ -171,12 +172,9 @@ async function expectProgressStory(client: AnyClient, kind: ClientKind): Promise
 
 describe.each(KINDS)('%s client asking for progress', (kind) => {
   it('over stdio gets the request sent and each retry wait, in order', async () => {
-    const client = await stdioClient(kind, ['--config', config], env);
-    try {
+    await withClient(stdioClient(kind, ['--config', config], env), async (client) => {
       await expectProgressStory(client, kind);
-    } finally {
-      await client.close();
-    }
+    });
   }, 60_000);
 
   describe('over Streamable HTTP', () => {
@@ -189,12 +187,9 @@ describe.each(KINDS)('%s client asking for progress', (kind) => {
     });
 
     it('gets the request sent and each retry wait on the request stream, in order', async () => {
-      const client = await httpClient(kind, serve.url);
-      try {
+      await withClient(httpClient(kind, serve.url), async (client) => {
         await expectProgressStory(client, kind);
-      } finally {
-        await client.close();
-      }
+      });
     }, 60_000);
   });
 });

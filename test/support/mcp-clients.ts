@@ -153,3 +153,16 @@ export async function spawnServeHttp(
     },
   };
 }
+
+/** Runs `use` with the client `connecting` resolves to, and closes that client however `use` ends. */
+export async function withClient<T>(
+  connecting: Promise<AnyClient>,
+  use: (client: AnyClient) => Promise<T>,
+): Promise<T> {
+  const client = await connecting;
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
