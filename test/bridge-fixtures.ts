@@ -144,6 +144,13 @@ export async function startLlmLab(): Promise<LlmLab> {
   return lab;
 }
 
+/** The three socket backends switched off: a bridge with only its HTTP backend (`lmStudio`) and any others. */
+export const SOCKETS_OFF = {
+  evolution: { enabled: false },
+  agents: { enabled: false },
+  a2a: { enabled: false },
+} as const;
+
 export const quietLogger = { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} };
 
 /** Bridge config pointing every default backend at the labs. */

@@ -11,7 +11,7 @@ import { createHttpBackend, HttpStatusError } from '../src/backends/http-index.j
 import { createBridge } from '../src/bridge/create-bridge.js';
 import { createManualClock } from '../src/clock.js';
 import { BrokenCircuitError } from '../src/reliability/errors.js';
-import { quietLogger, until } from './bridge-fixtures.js';
+import { quietLogger, SOCKETS_OFF, until } from './bridge-fixtures.js';
 import { cleanups, json, startServer } from './support/http-server.js';
 
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
@@ -102,9 +102,7 @@ describe('one owner per periodic probe', () => {
     );
     const bridge = createBridge({
       backends: {
-        evolution: { enabled: false },
-        agents: { enabled: false },
-        a2a: { enabled: false },
+        ...SOCKETS_OFF,
         lmStudio: { url: `http://127.0.0.1:${server.port}/v1` },
       },
       // Longer than the backend's old probe interval (10 s), which probed on its own in between.
@@ -135,9 +133,7 @@ describe('health tells the truth', () => {
     const port = await closedPort();
     const bridge = createBridge({
       backends: {
-        evolution: { enabled: false },
-        agents: { enabled: false },
-        a2a: { enabled: false },
+        ...SOCKETS_OFF,
         lmStudio: { url: `http://127.0.0.1:${port}/v1` },
       },
       surface: false,
@@ -185,9 +181,7 @@ describe('a CIRCUIT_OPEN answer is the breaker refusing', () => {
     const port = await closedPort();
     const bridge = createBridge({
       backends: {
-        evolution: { enabled: false },
-        agents: { enabled: false },
-        a2a: { enabled: false },
+        ...SOCKETS_OFF,
         lmStudio: { url: `http://127.0.0.1:${port}/v1`, options: { breaker: { failureThreshold: 1 } } },
       },
       surface: false,

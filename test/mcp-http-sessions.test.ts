@@ -11,7 +11,7 @@ import { createBridge } from '../src/bridge/create-bridge.js';
 import type { Bridge } from '../src/bridge/types.js';
 import { createManualClock, type ManualClock } from '../src/clock.js';
 import { type McpHttpOptions, type McpHttpServer, startMcpHttpServer } from '../src/mcp/http.js';
-import { until } from './bridge-fixtures.js';
+import { SOCKETS_OFF, until } from './bridge-fixtures.js';
 
 let bridge: Bridge | undefined;
 let server: McpHttpServer | undefined;
@@ -28,9 +28,7 @@ async function serve(options: McpHttpOptions): Promise<{ server: McpHttpServer; 
     clock,
     logger: { warn: () => {}, error: () => {} },
     backends: {
-      evolution: { enabled: false },
-      agents: { enabled: false },
-      a2a: { enabled: false },
+      ...SOCKETS_OFF,
       lmStudio: { enabled: false },
     },
   });

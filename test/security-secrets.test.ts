@@ -19,6 +19,7 @@ import { createNodeBridge } from '../src/bridge/node.js';
 import type { Bridge, BridgeLogger, ToolResult } from '../src/bridge/types.js';
 import { loadConfig } from '../src/config.js';
 import { type Lab, startLab } from '../src/lab/index.js';
+import { SOCKETS_OFF } from './bridge-fixtures.js';
 import { until } from './support/net.js';
 
 const SECRETS = {
@@ -291,9 +292,7 @@ describe('no secret from the configuration reaches any output', () => {
       inspect: c.inspect,
       healthCheckIntervalMs: 100,
       backends: {
-        evolution: { enabled: false },
-        agents: { enabled: false },
-        a2a: { enabled: false },
+        ...SOCKETS_OFF,
         lmStudio: {
           url: url.href,
           options: { retry: { maxRetries: 1, baseDelayMs: 5 }, breaker: { failureThreshold: 2 } },

@@ -8,6 +8,7 @@ import { createBridge } from '../src/bridge/create-bridge.js';
 import type { Bridge, BridgeConfig } from '../src/bridge/types.js';
 import { createManualClock, type ManualClock } from '../src/clock.js';
 import { errorCodeOf } from '../src/tools/errors.js';
+import { SOCKETS_OFF } from './bridge-fixtures.js';
 
 export function telemetryBridge(extra: BridgeConfig = {}): { bridge: Bridge; clock: ManualClock } {
   const clock = createManualClock();
@@ -19,9 +20,7 @@ export function telemetryBridge(extra: BridgeConfig = {}): { bridge: Bridge; clo
     logger: { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} },
     ...extra,
     backends: {
-      evolution: { enabled: false },
-      agents: { enabled: false },
-      a2a: { enabled: false },
+      ...SOCKETS_OFF,
       lmStudio: {
         url: 'http://127.0.0.1:1/v1',
         options: {

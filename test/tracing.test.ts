@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mcpKind } from '../src/backends/mcp/index.js';
 import { createBridge } from '../src/bridge/create-bridge.js';
 import { contextFromTraceparent, traceAttempts, traceContextOf } from '../src/telemetry/tracing.js';
+import { SOCKETS_OFF } from './bridge-fixtures.js';
 import { waitFor } from './e2e/helpers.js';
 import { referenceServer } from './mcp-support.js';
 import { registerFlakyTool, telemetryBridge } from './telemetry-fixtures.js';
@@ -112,9 +113,7 @@ describe('a discovered MCP tool', () => {
       logger: { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} },
       kinds: [mcpKind],
       backends: {
-        evolution: { enabled: false },
-        agents: { enabled: false },
-        a2a: { enabled: false },
+        ...SOCKETS_OFF,
         lmStudio: { enabled: false },
         everything: {
           kind: 'mcp',
