@@ -5,6 +5,15 @@ import { recordOutcome, TIME_BUCKETS, windowTotals } from '../machines/breaker-r
 import { createManualClock } from '../src/clock.js';
 import { type CircuitBreaker, createCircuitBreaker } from '../src/reliability/breaker.js';
 
+/** One call that fails, its rejection swallowed. */
+function failOnce(breaker: CircuitBreaker): Promise<unknown> {
+  return breaker
+    .execute(() => {
+      throw new Error('x');
+    })
+    .catch(() => undefined);
+}
+
 /**
  * A backend up for 200 ms, down for 200 ms, for `seconds`, called every `periodMs` on a manual clock.
  * Returns the breaker's trips.
@@ -54,12 +63,7 @@ describe('the failure-rate breaker rule', () => {
         window: { kind: 'count', size: 4 },
       },
     });
-    const fail = () =>
-      breaker
-        .execute(() => {
-          throw new Error('x');
-        })
-        .catch(() => undefined);
+    const fail = () => failOnce(breaker);
     await breaker.execute(() => 'ok');
     await fail();
     await fail();
@@ -77,12 +81,7 @@ describe('the failure-rate breaker rule', () => {
       clock,
       rule: { kind: 'failureRate', minimumCalls: 4, window: { kind: 'time', ms: 1_000 } },
     });
-    const fail = () =>
-      breaker
-        .execute(() => {
-          throw new Error('x');
-        })
-        .catch(() => undefined);
+    const fail = () => failOnce(breaker);
     await breaker.execute(() => 'ok');
     await fail();
     await fail();

@@ -17,6 +17,21 @@ import { type McpHttpServer, startMcpHttpServer } from '../src/mcp/http.js';
 import { childEnv, labEnv, ROOT, TSX_CLI, waitFor, writeFastConfig } from './e2e/helpers.js';
 import { httpClient, type ServeChild, spawnServeHttp } from './support/mcp-clients.js';
 
+/** Runs `serve <args>` against the lab until it exits (a refused start): its exit code and stderr. */
+async function serveUntilExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [TSX_CLI, 'src/cli.ts', 'serve', ...args], {
+    cwd: ROOT,
+    env: childEnv(labEnv(lab)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stderr };
+}
+
 const TOKEN = 's3cret-token-0123456789';
 
 /** A GET with a chosen Host and headers: status and body. */
@@ -68,20 +83,7 @@ describe('allowed hosts', () => {
 
   it('a config file with a wrong http section is refused naming the field', async () => {
     const config = writeFastConfig({ http: { allowedHosts: 'lb.internal' } });
-    const child = spawn(
-      process.execPath,
-      [TSX_CLI, 'src/cli.ts', 'serve', '--http', '127.0.0.1:0', '--config', config],
-      {
-        cwd: ROOT,
-        env: childEnv(labEnv(lab)),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, stderr } = await serveUntilExit(['--http', '127.0.0.1:0', '--config', config]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/http\.allowedHosts/);
   }, 30_000);
@@ -89,16 +91,7 @@ describe('allowed hosts', () => {
 
 describe('non-loopback with a bearer token', () => {
   it('is refused without a token, naming the flag', async () => {
-    const child = spawn(process.execPath, [TSX_CLI, 'src/cli.ts', 'serve', '--http', '0.0.0.0:0'], {
-      cwd: ROOT,
-      env: childEnv(labEnv(lab)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, stderr } = await serveUntilExit(['--http', '0.0.0.0:0']);
     expect(code).not.toBe(0);
     expect(stderr).toContain('--auth-token-file');
     expect(stderr).toContain('MCP_LIFELINE_AUTH_TOKEN');
