@@ -20,7 +20,7 @@ export function transitionKey(transition: AnyTransitionDefinition): string {
 }
 
 /** Every transition the machine defines (event, delayed, invoke done/error and eventless). */
-export function definedTransitions(machine: AnyStateMachine): Set<string> {
+function definedTransitions(machine: AnyStateMachine): Set<string> {
   const keys = new Set<string>();
   const visit = (node: AnyStateNode) => {
     for (const candidates of node.transitions.values())
@@ -92,7 +92,7 @@ export function createTransitionCollector() {
 }
 
 /** `"<label>: covered N/M transitions"` plus the keys never taken. */
-export function coverageReport(label: string, defined: Set<string>, taken: Set<string>) {
+function coverageReport(label: string, defined: Set<string>, taken: Set<string>) {
   const missing = [...defined].filter((key) => !taken.has(key));
   return {
     covered: defined.size - missing.length,
