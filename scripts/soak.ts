@@ -100,7 +100,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const seconds = options.seconds;
   const everyMs = (options.everySeconds ?? 10) * 1000;
   const rate = options.rate ?? 200;
+  // Two streams from the seed: the calls' mix, and the faults. The fault schedule is then the same
+  // sequence on every machine, however many calls a slow one fitted between two flaps.
   const random = mulberry32(options.seed ?? 1);
+  const faultRandom = mulberry32(((options.seed ?? 1) ^ 0x9e3779b9) >>> 0);
   const heapBoundMb = options.heapBoundMb ?? 24;
   const log = options.log ?? ((line: string) => console.log(line));
   const gc = findGc();
@@ -234,13 +237,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
 
   // Faults: a random backend gets a random fault for 0.5–4 s, about every 1.5 s; at most two at once.
+  // The first one is always the a2a router down for 2 s, so every run sends A2A messages into the
+  // bridge's queue (answered `queued: true`) and checks that they arrive after the reconnect.
   const active = new Map<LabBackend, NodeJS.Timeout>();
   let faultsApplied = 0;
   const faultFor = (backend: LabBackend): FaultPatch => {
-    const r = random();
+    const r = faultRandom();
     if (r < 0.35) return { down: true };
-    if (r < 0.55) return { latencyMs: Math.round(50 + random() * 600) };
-    if (r < 0.7) return { status503: { retryAfterSeconds: random() < 0.5 ? 0 : 1 } };
+    if (r < 0.55) return { latencyMs: Math.round(50 + faultRandom() * 600) };
+    if (r < 0.7) return { status503: { retryAfterSeconds: faultRandom() < 0.5 ? 0 : 1 } };
     if (backend === 'a2a') return { down: true };
     if (r < 0.85) return { silent: true };
     return { errorRate: 0.3 };
@@ -248,16 +253,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const flap = () => {
     if (active.size >= 2) return;
     const names: LabBackend[] = ['evolution', 'agents', 'a2a', 'lmStudio'];
-    const backend = names[Math.floor(random() * names.length)] as LabBackend;
+    const opening = faultsApplied === 0;
+    const backend = opening ? 'a2a' : (names[Math.floor(faultRandom() * names.length)] as LabBackend);
     if (active.has(backend)) return;
-    lab.fault(backend, faultFor(backend));
+    lab.fault(backend, opening ? { down: true } : faultFor(backend));
     faultsApplied++;
     const timer = setTimeout(
       () => {
         active.delete(backend);
         lab.clear(backend);
       },
-      500 + random() * 3_500,
+      opening ? 2_000 : 500 + faultRandom() * 3_500,
     );
     active.set(backend, timer);
   };
@@ -306,7 +312,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     if (Date.now() >= nextFlap) {
       flap();
-      nextFlap = Date.now() + 500 + random() * 2_000;
+      nextFlap = Date.now() + 500 + faultRandom() * 2_000;
     }
     if (Date.now() >= nextReport) {
       line('run');
