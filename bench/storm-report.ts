@@ -43,19 +43,23 @@ const ROWS: Row[] = [
   { label: 'naive retry (3 retries, no breaker, no budget)', strategy: 'naive' },
   { label: 'consecutive breaker 5 + budget 10 %', strategy: 'parts' },
   { label: 'consecutive breaker 5 + budget + throttle k = 2', strategy: 'parts-throttle', throttleK: 2 },
-  { label: 'consecutive breaker 5 + budget + throttle k = 1.1', strategy: 'parts-throttle', throttleK: 1.1 },
+  {
+    label: `consecutive breaker 5 + budget + throttle k = ${CHOSEN_K}`,
+    strategy: 'parts-throttle',
+    throttleK: CHOSEN_K,
+  },
   { label: 'failure rate 50 % of 20 calls + budget', strategy: 'parts', rule: FAILURE_RATE_20 },
   {
-    label: 'failure rate 50 % of 20 calls + budget + throttle k = 1.1',
+    label: `failure rate 50 % of 20 calls + budget + throttle k = ${CHOSEN_K}`,
     strategy: 'parts-throttle',
-    throttleK: 1.1,
+    throttleK: CHOSEN_K,
     rule: FAILURE_RATE_20,
   },
   { label: 'failure rate 50 % of 100 calls + budget', strategy: 'parts', rule: CHOSEN_RULE },
   {
-    label: 'failure rate 50 % of 100 calls + budget + throttle k = 1.1',
+    label: `failure rate 50 % of 100 calls + budget + throttle k = ${CHOSEN_K}`,
     strategy: 'parts-throttle',
-    throttleK: 1.1,
+    throttleK: CHOSEN_K,
     rule: CHOSEN_RULE,
   },
   {
@@ -64,7 +68,7 @@ const ROWS: Row[] = [
     throttleK: 2,
     rule: CHOSEN_RULE,
   },
-  ...[2, 1.5, 1.1].map((throttleK) => ({
+  ...[2, 1.5, 1.1, CHOSEN_K].map((throttleK) => ({
     label: `budget + throttle k = ${throttleK}, breaker held CLOSED`,
     strategy: 'parts-throttle' as const,
     throttleK,

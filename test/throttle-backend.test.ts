@@ -85,7 +85,7 @@ describe('adaptive throttling of an HTTP backend', () => {
     const on = await overload(undefined);
     const last10 = on.load.slice(-10).reduce((a, b) => a + b, 0) / 10;
     expect(on.load[0]).toBe(20);
-    // The default k = 1.1 lets about 1.1× the accepted load through: ~5.5 of 20 per round.
+    // The default k = 1.05 lets about 1.05× the accepted load through: ~5.3 of 20 per round.
     expect(last10).toBeLessThan(8);
     expect(on.throttled).toBeGreaterThan(50);
     expect(on.throttling).toBe(true);

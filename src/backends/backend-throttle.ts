@@ -12,13 +12,16 @@ import { type AdaptiveThrottle, createAdaptiveThrottle, ThrottledError } from '.
 export type BackendThrottleConfig = { k?: number; windowMs?: number; minimumRequests?: number } | false;
 
 /**
- * Defaults of a backend's throttle: k = 1.1, a one-minute window, and no local rejection before the
- * window holds 20 requests (one failed call of a quiet backend must not halve its traffic). k = 1.1,
+ * Defaults of a backend's throttle: k = 1.05, a one-minute window, and no local rejection before the
+ * window holds 20 requests (one failed call of a quiet backend must not halve its traffic). k = 1.05,
  * not the SRE book's 2, from the storm tables (table B): an overloaded backend then receives about
- * 1.1× its capacity and serves all of it, where k = 2 sends it 2× — and the failures of that excess
- * trip the breaker, which then refuses everything for 30 s.
+ * 1.05× its capacity and serves all of it, where k = 2 sends it 2× — and the failures of that excess
+ * trip the breaker, which then refuses everything for 30 s. The load settles at k × accepts, so a
+ * target of ≤ 1.1× needs k below 1.1 (at 1.1 exactly it sits on the limit). The price: the throttle
+ * starts refusing once more than 1 − 1/k (4.8 %) of the requests in the window were refused for
+ * overload (429, 503, timeouts).
  */
-export const BACKEND_THROTTLE_DEFAULTS = { k: 1.1, windowMs: 60_000, minimumRequests: 20 } as const;
+export const BACKEND_THROTTLE_DEFAULTS = { k: 1.05, windowMs: 60_000, minimumRequests: 20 } as const;
 
 /** What a health line and the metrics show of a throttle. */
 export interface ThrottleState {

@@ -12,6 +12,11 @@
  * the load within 10 % of what the backend accepts) at the cost of rejecting some requests the
  * backend could have served when demand is bursty.
  *
+ * The rejections are spread evenly rather than drawn one by one: each request adds its probability
+ * to a running sum and is rejected when the sum passes a whole number, so after any n requests the
+ * rejections equal the sum of their probabilities within one. Independent draws give the same mean
+ * but wander by about √n, and the load that reaches the backend wanders with them.
+ *
  * Requests rejected locally count as requests: a client that keeps calling a dead backend rejects
  * nearly everything (the probability tends to 1) yet still lets a few through, which is how it sees
  * the backend come back. A request that goes to the backend counts when its outcome is recorded, in
@@ -34,7 +39,10 @@ export interface AdaptiveThrottleOptions {
   windowMs?: number;
   /** Time source of the window. Default {@link systemClock}. */
   clock?: Clock;
-  /** Source of the rejection draws, in [0, 1). Default `Math.random`. */
+  /**
+   * Where the spread of rejections starts, one draw in [0, 1) (so that clients sharing a backend do
+   * not reject in step). Default `Math.random`.
+   */
   random?: () => number;
 }
 
@@ -79,6 +87,8 @@ export function createAdaptiveThrottle(options: AdaptiveThrottleOptions = {}): A
   const requests = createSlidingCount(windowMs, BUCKETS, clock);
   const accepts = createSlidingCount(windowMs, BUCKETS, clock);
   let totalRejected = 0;
+  /** Sum of the probabilities seen by `admit()`, less one per rejection: always in [0, 1) after it. */
+  let carry = random();
 
   const probability = () => {
     const sent = requests.total();
@@ -88,7 +98,10 @@ export function createAdaptiveThrottle(options: AdaptiveThrottleOptions = {}): A
   return {
     admit() {
       const p = probability();
-      if (p === 0 || random() >= p) return true;
+      if (p === 0) return true;
+      carry += p;
+      if (carry < 1) return true;
+      carry -= 1;
       requests.add();
       totalRejected++;
       return false;
