@@ -147,8 +147,7 @@ async function replay(
     if (type === 'xstate.init') continue;
     if (type === 'SUCCESS') {
       for (let call = 0; call < (step.event.count ?? 1); call++) await track(breaker.execute(() => 'ok'));
-    }
-    else if (type === 'FAILURE') {
+    } else if (type === 'FAILURE') {
       await track(
         breaker.execute(() => {
           throw new Error('boom');
