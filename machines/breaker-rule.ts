@@ -35,8 +35,9 @@ export interface FailureRateRule {
 export type BreakerRule = ConsecutiveRule | FailureRateRule;
 
 /**
- * Outcomes counted in one slot of the window. Count window: one call per bucket (`slot` unused, 0).
- * Time window: the calls of one `ms / TIME_BUCKETS` slice, `slot` = floor(at / slice).
+ * Outcomes counted in one slot of the window. Count window: a run of consecutive calls with the same
+ * outcome (`failures` is 0 or `calls`; `slot` unused, 0), oldest first, `size` calls in all at most.
+ * Time window: the calls of one `ms / TIME_BUCKETS` slice, `slot` = {@link windowSlot}.
  */
 export interface WindowBucket {
   slot: number;
@@ -47,34 +48,76 @@ export interface WindowBucket {
 /** Buckets a time window is cut into. */
 export const TIME_BUCKETS = 10;
 
-const sliceOf = (window: { ms: number }): number => window.ms / TIME_BUCKETS;
+/** The slot of clock time `at` in `window`: its time bucket (a count window has one slot, 0). */
+export function windowSlot(window: SlidingWindow, at: number): number {
+  return window.kind === 'time' ? Math.floor(at / (window.ms / TIME_BUCKETS)) : 0;
+}
 
 /** The buckets of `buckets` still inside a time window at clock time `at`. */
-function live(buckets: readonly WindowBucket[], window: { ms: number }, at: number): readonly WindowBucket[] {
-  const oldest = Math.floor(at / sliceOf(window)) - TIME_BUCKETS + 1;
+function live(
+  buckets: readonly WindowBucket[],
+  window: Extract<SlidingWindow, { kind: 'time' }>,
+  at: number,
+): readonly WindowBucket[] {
+  const oldest = windowSlot(window, at) - TIME_BUCKETS + 1;
   const first = buckets.findIndex((bucket) => bucket.slot >= oldest);
   return first === 0 ? buckets : first === -1 ? [] : buckets.slice(first);
 }
 
-/** The window after one more call, `failed` or not, at clock time `at`. Never longer than its bound. */
+/** A count window after `count` more calls with one outcome: the run joins the last one if alike. */
+function countRun(
+  buckets: readonly WindowBucket[],
+  size: number,
+  failed: boolean,
+  count: number,
+): WindowBucket[] {
+  const calls = Math.min(count, size);
+  const last = buckets.at(-1);
+  const joined =
+    last && last.failures > 0 === failed
+      ? [
+          ...buckets.slice(0, -1),
+          { slot: 0, calls: last.calls + calls, failures: failed ? last.calls + calls : 0 },
+        ]
+      : [...buckets, { slot: 0, calls, failures: failed ? calls : 0 }];
+  let excess = -size;
+  for (const bucket of joined) excess += bucket.calls;
+  // The oldest calls leave first; a run only partly out keeps its newer calls.
+  let first = 0;
+  while (excess > 0) {
+    const oldest = joined[first] as WindowBucket;
+    if (oldest.calls > excess) {
+      const kept = oldest.calls - excess;
+      joined[first] = { slot: 0, calls: kept, failures: oldest.failures > 0 ? kept : 0 };
+      break;
+    }
+    excess -= oldest.calls;
+    first++;
+  }
+  return first === 0 ? joined : joined.slice(first);
+}
+
+/**
+ * The window after `count` (default 1) more calls, all `failed` or all not, at clock time `at` (one
+ * time slot). Never longer than its bound, whatever `count`: the same window as `count` calls recorded
+ * one by one.
+ */
 export function recordOutcome(
   buckets: readonly WindowBucket[],
   window: SlidingWindow,
   failed: boolean,
   at: number,
+  count = 1,
 ): WindowBucket[] {
-  const failures = failed ? 1 : 0;
-  if (window.kind === 'count') {
-    const kept = buckets.length >= window.size ? buckets.slice(buckets.length - window.size + 1) : buckets;
-    return [...kept, { slot: 0, calls: 1, failures }];
-  }
-  const slot = Math.floor(at / sliceOf(window));
+  if (window.kind === 'count') return countRun(buckets, window.size, failed, count);
+  const failures = failed ? count : 0;
+  const slot = windowSlot(window, at);
   const kept = live(buckets, window, at);
   const last = kept.at(-1);
   if (last && last.slot === slot) {
-    return [...kept.slice(0, -1), { slot, calls: last.calls + 1, failures: last.failures + failures }];
+    return [...kept.slice(0, -1), { slot, calls: last.calls + count, failures: last.failures + failures }];
   }
-  return [...kept, { slot, calls: 1, failures }];
+  return [...kept, { slot, calls: count, failures }];
 }
 
 /** Calls and failures in the window at clock time `at`. */

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
-import { breakerMachine } from './breaker.machine.js';
+import { type BreakerRule, breakerMachine } from './breaker.machine.js';
+import { recordOutcome, type SlidingWindow, windowTotals } from './breaker-rule.js';
 
 const input = { failureThreshold: 2, resetTimeoutMs: 1_000, halfOpenMaxCalls: 1, successThreshold: 1 };
 
@@ -132,5 +134,84 @@ describe('breakerMachine', () => {
     expect(json).not.toContain('"type":null');
     expect(json).toContain('resetTimeout');
     expect(json).toContain('hasTrialCapacity');
+  });
+});
+
+describe('SUCCESS with a count', () => {
+  const failureRate = (window: SlidingWindow): BreakerRule => ({
+    kind: 'failureRate',
+    failureRateThreshold: 0.5,
+    minimumCalls: 4,
+    window,
+  });
+  /** A run of `count` calls with one outcome, `dt` ms after the previous run. */
+  const runs = fc.array(
+    fc.record({ failed: fc.boolean(), count: fc.integer({ min: 1, max: 7 }), dt: fc.nat(400) }),
+    { maxLength: 40 },
+  );
+
+  for (const window of [
+    { kind: 'count', size: 5 },
+    { kind: 'time', ms: 1_000 },
+  ] as const) {
+    test(`equals that many single SUCCESS events (${window.kind} window, eviction at its bound included)`, () => {
+      fc.assert(
+        fc.property(runs, (steps) => {
+          const rule = failureRate(window);
+          const single = createActor(breakerMachine, {
+            input: { ...input, rule },
+            clock: new SimulatedClock(),
+          });
+          const batched = createActor(breakerMachine, {
+            input: { ...input, rule },
+            clock: new SimulatedClock(),
+          });
+          single.start();
+          batched.start();
+          let at = 0;
+          for (const { failed, count, dt } of steps) {
+            at += dt;
+            if (failed) {
+              for (let i = 0; i < count; i++) {
+                single.send({ type: 'FAILURE', at });
+                batched.send({ type: 'FAILURE', at });
+              }
+            } else {
+              for (let i = 0; i < count; i++) single.send({ type: 'SUCCESS', at });
+              batched.send({ type: 'SUCCESS', count, at });
+            }
+            const expected = single.getSnapshot();
+            expect(batched.getSnapshot().value).toBe(expected.value);
+            expect(batched.getSnapshot().context).toEqual(expected.context);
+            if (expected.value !== 'CLOSED') {
+              single.send({ type: 'RESET' });
+              batched.send({ type: 'RESET' });
+            }
+          }
+          single.stop();
+          batched.stop();
+        }),
+      );
+    });
+  }
+
+  test('a count window holds at most `size` calls however large the batch, oldest out first', () => {
+    const window = { kind: 'count', size: 3 } as const;
+    const huge = recordOutcome([], window, false, 0, 1_000_000);
+    expect(huge).toHaveLength(1);
+    expect(windowTotals(huge, window, 0)).toEqual({ calls: 3, failures: 0 });
+    // F F then two successes: the oldest failure leaves, the newer one stays.
+    const mixed = recordOutcome(recordOutcome([], window, true, 0, 2), window, false, 0, 2);
+    expect(windowTotals(mixed, window, 0)).toEqual({ calls: 3, failures: 1 });
+    expect(mixed.length).toBeLessThanOrEqual(3);
+  });
+
+  test('the consecutive rule takes a counted SUCCESS as it takes one', () => {
+    const actor = createActor(breakerMachine, { input }).start();
+    actor.send({ type: 'FAILURE' });
+    actor.send({ type: 'SUCCESS', count: 3 });
+    expect(actor.getSnapshot().context.consecutiveFailures).toBe(0);
+    expect(actor.getSnapshot().context.window).toEqual([]);
+    actor.stop();
   });
 });

@@ -63,10 +63,11 @@ export interface BreakerContext {
 
 export type BreakerEvent =
   /**
-   * A call admitted while CLOSED succeeded (or failed with an error that is not a failure), at clock
-   * time `at` (read by a time window only).
+   * `count` (default 1) calls admitted while CLOSED succeeded (or failed with an error that is not a
+   * failure), at clock time `at` (read by a time window only; the calls of one event share its slot):
+   * the same as `count` events of one call each.
    */
-  | { type: 'SUCCESS'; at?: number }
+  | { type: 'SUCCESS'; at?: number; count?: number }
   /**
    * A call admitted while CLOSED failed at clock time `at`; `draw` in [0, 1) spreads the OPEN period
    * if this trips.
@@ -127,6 +128,7 @@ export function resumedDeadline(resume: BreakerResumePoint, resetTimeoutMs: numb
 export const BREAKER_RESET_TIMEOUT_EVENT = 'xstate.after.resetTimeout.breaker.OPEN';
 
 const atOf = (event: BreakerEvent): number => ('at' in event ? (event.at ?? 0) : 0);
+const countOf = (event: BreakerEvent): number => (event.type === 'SUCCESS' ? (event.count ?? 1) : 1);
 
 /**
  * The circuit breaker as pure data. CLOSED counts consecutive failures and trips to OPEN by its rule
@@ -177,7 +179,7 @@ export const breakerMachine = setup({
       consecutiveFailures: 0,
       window:
         context.rule.kind === 'failureRate'
-          ? recordOutcome(context.window, context.rule.window, false, atOf(event))
+          ? recordOutcome(context.window, context.rule.window, false, atOf(event), countOf(event))
           : context.window,
     })),
     recordFailure: assign({

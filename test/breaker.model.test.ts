@@ -35,8 +35,16 @@ const events: AnyEventObject[] = [
   { type: AFTER_RESET_TIMEOUT },
 ];
 
-/** Events that move a CLOSED breaker. */
-const closedEvents = events.filter((event) => ['SUCCESS', 'FAILURE', 'RESET'].includes(event.type));
+/**
+ * Events that move a CLOSED breaker. Under the failure-rate rule the breaker sends the successes of
+ * several calls as one SUCCESS with a `count`: the model sends both (the replay makes `count` calls),
+ * 4 being more than the window holds.
+ */
+const closedEvents = [
+  ...events.filter((event) => ['SUCCESS', 'FAILURE', 'RESET'].includes(event.type)),
+  { type: 'SUCCESS', count: 2 },
+  { type: 'SUCCESS', count: 4 },
+];
 
 /**
  * Where the replayed breakers start: fresh, and restored (`createCircuitBreaker({ restore })`, the
@@ -137,8 +145,9 @@ async function replay(
     const type = step.event.type;
     if (mode === 'actor made before the last step' && index === steps.length - 1) void breaker.actor;
     if (type === 'xstate.init') continue;
-    if (type === 'SUCCESS') await track(breaker.execute(() => 'ok'));
-    else if (type === 'FAILURE') {
+    if (type === 'SUCCESS') {
+      for (let call = 0; call < (step.event.count ?? 1); call++) await track(breaker.execute(() => 'ok'));
+    } else if (type === 'FAILURE') {
       await track(
         breaker.execute(() => {
           throw new Error('boom');

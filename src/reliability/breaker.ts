@@ -11,7 +11,10 @@
  *   all read it: one admission path, and every refusal is counted in `rejectedCalls`.
  * - Outcomes: every outcome that can change the machine is sent as an event (FAILURE, a SUCCESS that
  *   clears a non-zero failure count, TRIAL_*). Whether a SUCCESS matters is the machine's
- *   `can(SUCCESS)`, cached like admission, so the success path stays a property read. A call that
+ *   `can(SUCCESS)`, cached like admission, so the success path stays a property read. Under the
+ *   failure-rate rule every CLOSED success enters the window: those are counted and sent as one
+ *   SUCCESS with a `count` before anything could see the difference (breaker-runner.ts), so reads of
+ *   the context go through `latest()`. A call that
  *   settles after its caller's signal aborted is cancelled: TRIAL_CANCELLED frees its HALF_OPEN slot;
  *   while CLOSED it changes nothing in the machine.
  * - Time: events that open the breaker carry the clock time (`at`), so the OPEN deadline
@@ -21,6 +24,7 @@
  *   injected clock; they never decide anything.
  */
 import type { BreakerState } from '../../machines/breaker.machine.js';
+import { type SlidingWindow, windowSlot } from '../../machines/breaker-rule.js';
 import { systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
 import { resolveBreakerRule } from './breaker-rule-options.js';
@@ -70,8 +74,8 @@ class Breaker extends BreakerRunner implements CircuitBreaker {
   private refusalCache: { period: number; reopensAt: number | null; error: BrokenCircuitError } | undefined;
   private readonly isFailure: (error: unknown) => boolean;
   private readonly maxHoldOpenMs: number;
-  /** Time-window failure-rate rule: SUCCESS carries the clock time (the window's buckets are stamped). */
-  private readonly stampsSuccesses: boolean;
+  /** The failure-rate rule's window (its successes are counted, see `countSuccess`); else undefined. */
+  private readonly window: SlidingWindow | undefined;
   private totalSuccesses = 0;
   private totalFailures = 0;
   private rejectedCalls = 0;
@@ -110,7 +114,7 @@ class Breaker extends BreakerRunner implements CircuitBreaker {
       resetJitter: checkNumber('resetJitter', options.resetJitter ?? 0, { min: 0, below: 1 }),
       rule: resolveBreakerRule(options.rule),
     };
-    this.stampsSuccesses = input.rule.kind === 'failureRate' && input.rule.window.kind === 'time';
+    this.window = input.rule.kind === 'failureRate' ? input.rule.window : undefined;
     this.random = input.resetJitter === 0 ? undefined : (options.random ?? Math.random);
     const now = this.clock.now();
     const restore = options.restore;
@@ -136,11 +140,11 @@ class Breaker extends BreakerRunner implements CircuitBreaker {
   }
 
   get snapshot(): BreakerSnapshot {
-    return this.current;
+    return this.latest();
   }
 
   checkpoint(): BreakerCheckpoint {
-    const { context } = this.current;
+    const { context } = this.latest();
     return {
       state: this.state,
       consecutiveFailures: context.consecutiveFailures,
@@ -269,7 +273,7 @@ class Breaker extends BreakerRunner implements CircuitBreaker {
     return {
       name: this.name,
       state,
-      consecutiveFailures: this.current.context.consecutiveFailures,
+      consecutiveFailures: this.latest().context.consecutiveFailures,
       totalSuccesses: this.totalSuccesses,
       totalFailures: this.totalFailures,
       rejectedCalls: this.rejectedCalls,
@@ -306,8 +310,12 @@ class Breaker extends BreakerRunner implements CircuitBreaker {
     this.totalSuccesses++;
     if (this.stopped) return;
     if (this.current.value === 'CLOSED') {
-      if (this.successMatters)
-        this.send(this.stampsSuccesses ? { type: 'SUCCESS', at: this.clock.now() } : SUCCESS);
+      const window = this.window;
+      if (window?.kind === 'time') {
+        const at = this.clock.now();
+        this.countSuccess(at, windowSlot(window, at));
+      } else if (window) this.countSuccess(undefined, 0);
+      else if (this.successMatters) this.send(SUCCESS);
     } else if (trial && period === this.period) {
       this.send(TRIAL_SUCCESS);
     }
