@@ -241,7 +241,6 @@ export async function runBridgeSplit(): Promise<void> {
     fetch: fakeFetch,
     clock: systemClock,
     stopSignal,
-    inFlight: new Set(),
   });
   const body = {
     json: { model: 'local', messages: [{ role: 'user', content: args.prompt }], max_tokens: 16 },
@@ -280,11 +279,11 @@ export async function runBridgeSplit(): Promise<void> {
       run: async () => transport.prepare('/chat/completions', body, true),
     },
     {
-      name: 'transport: exchange (shared controller, timer, fetch + body), once per attempt',
+      name: 'transport: exchange (pooled controller, timer, fetch + body), once per attempt',
       run: () => transport.exchange(prepared, 60_000, stopSignal, 1),
     },
     {
-      name: 'transport piece: new AbortController().signal (1 per attempt group: same ms, same timeout)',
+      name: 'transport piece: new AbortController().signal (what the pool of idle controllers saves per attempt)',
       run: async () => new AbortController().signal,
     },
     {

@@ -5,9 +5,9 @@
  * Cost on the hot path (`npx tsx --expose-gc bench/bridge-split.ts` prints the split): the request is
  * prepared once (URL, method, headers merged with the backend's defaults, JSON body), never copied by
  * spread-then-add (a slow path of V8 on Node 20); per attempt, a copy of the headers, one clock timer
- * and an `AbortController` shared by the attempts that start in the same ms with the same timeout
- * (the fetch's signal, aborted by the timeout and by `stop()` through `inFlight`); an attempt with a
- * caller's signal has a controller of its own and one listener on that signal.
+ * and an `AbortController` of its own while it is in flight (the fetch's signal, aborted by the
+ * timeout, by `stop()` and by the caller's signal when there is one), taken from the idle ones that
+ * earlier attempts gave back unaborted: making one costs ~3 µs on Node 20, and its garbage more.
  */
 import type { Clock } from '../clock.js';
 import { unwatchAbort, watchAbort } from '../reliability/abort-watch.js';
@@ -68,10 +68,8 @@ export interface HttpTransportOptions {
   headers: Record<string, string>;
   fetch: FetchLike;
   clock: Clock;
-  /** The backend's stop signal: attempts made under it are aborted through `inFlight` instead of a listener. */
+  /** The backend's stop signal: aborts every attempt in flight; no attempt starts after it. */
   stopSignal: AbortSignal;
-  /** Controllers of the attempts (and caller-linked requests) in flight, aborted by `stop()`. */
-  inFlight: Set<AbortController>;
 }
 
 /** A request as each of its attempts sends it, built once per request by {@link HttpTransport.prepare}. */
@@ -131,25 +129,12 @@ function restOf(init: HttpJsonRequestInit): RequestInit | undefined {
   return rest as RequestInit | undefined;
 }
 
-/** Attempts sharing one controller (see `joinGroup`). */
-interface AttemptGroup {
-  controller: AbortController;
-  /** Clock time the attempts started at. */
-  at: number;
-  timeoutMs: number;
-  /** Attempts in flight. */
-  members: number;
-  /** Attempts made with it so far. */
-  uses: number;
-}
-
-/** Whether `controller` was aborted by an attempt's timeout. */
-const timeoutAborted = (controller: AbortController) =>
-  controller.signal.aborted && controller.signal.reason instanceof HttpTimeoutError;
+/** Idle controllers kept for later attempts, at most. */
+const IDLE_CONTROLLERS = 64;
 
 /** Makes the backend's transport: requests prepared once, then sent once per attempt. */
 export function createTransport(options: HttpTransportOptions): HttpTransport {
-  const { name, base, baseQuery, clock, stopSignal, inFlight } = options;
+  const { name, base, baseQuery, clock, stopSignal } = options;
   const fetchImpl = options.fetch;
   const defaultHeaders = headerRecord(options.headers);
   // The backend's headers merged with each kind of request's own, once: a request without headers
@@ -179,34 +164,29 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
   };
 
   /**
-   * The controller of attempts under the stop signal that start in the same clock ms with the same
-   * timeout: they would all time out at the same instant, and `stop()` aborts them all anyway, so
-   * they share one (an `AbortController` costs ~2 µs on Node 20). An attempt with a caller's signal
-   * gets one of its own, aborted by that signal alone.
+   * Every controller the transport holds, in flight or idle: `stop()` aborts them all. An attempt
+   * takes an idle one (never aborted, no attempt on it) or makes one, and gives it back unless it
+   * was aborted; a `fetch` may leave a listener on it until its request is collected (undici does).
    */
-  let group: AttemptGroup | undefined;
-  const joinGroup = (at: number, timeoutMs: number): AttemptGroup => {
-    const current = group;
-    if (
-      current &&
-      current.at === at &&
-      current.timeoutMs === timeoutMs &&
-      !current.controller.signal.aborted
-    ) {
-      current.members++;
-      // A `fetch` may leave a listener on the signal until its request is collected (undici does).
-      if (current.uses++ === 1) allowManyListeners(current.controller.signal);
-      return current;
-    }
-    // The current group stays in `inFlight` while it is current, even with no attempt in flight:
-    // sequential calls would otherwise add and delete its controller once each, and a `Set` add +
-    // delete churned per call costs ~0.6 µs on Node 20 (it is left when the next group replaces it).
-    if (current && current.members === 0) inFlight.delete(current.controller);
-    const created: AttemptGroup = { controller: new AbortController(), at, timeoutMs, members: 1, uses: 1 };
-    inFlight.add(created.controller);
-    group = created;
+  const controllers = new Set<AbortController>();
+  const idle: AbortController[] = [];
+  const take = (): AbortController => {
+    const reused = idle.pop();
+    if (reused) return reused;
+    const created = new AbortController();
+    allowManyListeners(created.signal);
+    controllers.add(created);
     return created;
   };
+  const giveBack = (controller: AbortController) => {
+    if (!controller.signal.aborted && idle.length < IDLE_CONTROLLERS) idle.push(controller);
+    else controllers.delete(controller);
+  };
+  watchAbort(stopSignal, () => {
+    idle.length = 0;
+    for (const controller of controllers) controller.abort(stopSignal.reason);
+    controllers.clear();
+  });
 
   const exchange = async (
     request: PreparedRequest,
@@ -215,20 +195,16 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
     attempts: number,
   ): Promise<HttpResponse> => {
     const { method, path } = request;
-    if (outer.aborted) throw new AttemptAbortedError('aborted before the attempt');
+    if (outer.aborted || stopSignal.aborted) throw new AttemptAbortedError('aborted before the attempt');
     const startedAt = clock.now();
-    const shared = outer === stopSignal ? joinGroup(startedAt, timeoutMs) : undefined;
-    const controller = shared ? shared.controller : new AbortController();
-    // Set by this attempt's timer; a shared controller aborted by a timeout is this attempt's too.
+    const controller = take();
     let timedOut = false;
     const timer = clock.setTimeout(() => {
       timedOut = true;
       controller.abort(new HttpTimeoutError(name, method, path, timeoutMs));
     }, timeoutMs);
-    // The backend's stop signal reaches the attempt through `inFlight`; a caller's, through a listener.
-    // A watcher, not a listener: `outer` is the request's own signal, watched once per attempt.
-    const watch = shared ? undefined : watchAbort(outer, () => controller.abort(outer.reason));
-    if (watch) inFlight.add(controller);
+    // The backend's stop signal reaches the attempt through `controllers`; a caller's, through a watcher.
+    const watch = outer === stopSignal ? undefined : watchAbort(outer, () => controller.abort(outer.reason));
     let during: 'request' | 'body' = 'request';
     const headers = { ...request.headers };
     const init: RequestInit =
@@ -240,8 +216,7 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
       const response = await fetchImpl(request.url, init);
       during = 'body';
       const text = await response.text();
-      if (timedOut || (shared && timeoutAborted(controller)))
-        throw new HttpTimeoutError(name, method, path, timeoutMs);
+      if (timedOut) throw new HttpTimeoutError(name, method, path, timeoutMs);
       const latencyMs = clock.now() - startedAt;
       if (response.status >= 400) {
         const retryAfterMs = isTransientStatus(response.status)
@@ -276,16 +251,14 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
       };
     } catch (error) {
       if (error instanceof HttpStatusError) throw error;
-      if (timedOut || (shared && timeoutAborted(controller)))
-        throw new HttpTimeoutError(name, method, path, timeoutMs);
-      if (outer.aborted) throw new AttemptAbortedError('aborted during the attempt', { cause: error });
+      if (timedOut) throw new HttpTimeoutError(name, method, path, timeoutMs);
+      if (outer.aborted || stopSignal.aborted)
+        throw new AttemptAbortedError('aborted during the attempt', { cause: error });
       throw new HttpNetworkError(name, method, path, during, error);
     } finally {
       clock.clearTimeout(timer);
-      if (watch) {
-        inFlight.delete(controller);
-        unwatchAbort(outer, watch);
-      } else if (shared && --shared.members === 0 && shared !== group) inFlight.delete(controller);
+      if (watch) unwatchAbort(outer, watch);
+      giveBack(controller);
     }
   };
 

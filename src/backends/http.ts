@@ -24,7 +24,6 @@
 import { createActor, fromPromise } from 'xstate';
 import { type HttpAvailability, type HttpProbeOutput, httpMachine } from '../../machines/http.machine.js';
 import { systemClock } from '../clock.js';
-import { unwatchAbort, watchAbort } from '../reliability/abort-watch.js';
 import { type CircuitBreaker, createCircuitBreaker } from '../reliability/breaker.js';
 import { type RetryInfo, type RetryOptions, retry } from '../reliability/retry.js';
 import { traceAttempts } from '../telemetry/tracing.js';
@@ -106,8 +105,6 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
 
   const stopController = new AbortController();
   allowManyListeners(stopController.signal);
-  /** Controllers of the attempts (and caller-linked requests) in flight, aborted by `stop()`. */
-  const inFlight = new Set<AbortController>();
   let lastCheckAt: number | null = null;
   let lastSuccessAt: number | null = null;
   let lastErrorAt: number | null = null;
@@ -148,7 +145,6 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     fetch: fetchImpl,
     clock,
     stopSignal: stopController.signal,
-    inFlight,
   });
 
   const stamp = (succeeded: boolean) => {
@@ -266,14 +262,19 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     retryOptions.onRetry?.(info);
   };
 
-  /** The retry options of a request: one fixed shape, the backend's policy with the request's own two. */
+  /**
+   * The retry options of a request: one fixed shape, the backend's policy with the request's own:
+   * `signal` (the caller's, else the stop signal) and `stopSignal` (the stop signal beside a caller's).
+   */
   const retryOptionsOf = (
     operation: string,
     signal: AbortSignal,
     callerOnRetry?: (info: RetryInfo) => void,
+    stopSignal?: AbortSignal,
   ): RetryOptions => ({
     operation,
     signal,
+    stopSignal,
     maxRetries: retryOptions.maxRetries,
     baseDelayMs: retryOptions.baseDelayMs,
     maxDelayMs: retryOptions.maxDelayMs,
@@ -350,8 +351,9 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     const attempts = traceAttempts(name, operation, (index: number, attemptSignal: AbortSignal) =>
       attempt(prepared, timeoutMs, index, attemptSignal),
     );
-    // With no caller signal the request runs under the backend's stop signal; with one, under a
-    // controller aborted by either (kept in `inFlight` rather than as a listener of the stop signal).
+    // With no caller signal the request runs under the backend's stop signal; with one, under the
+    // caller's, the stop signal beside it (retry watches both; each attempt's controller is aborted
+    // by either): no controller of its own.
     if (!signal)
       return retry(
         attempts,
@@ -359,25 +361,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
           ? retryOptionsOf(operation, stopController.signal, init.onRetry)
           : retryOptionsUnderStop(operation),
       );
-    // A watcher, not a listener: the caller's signal (an MCP request's) is watched by the registry
-    // too, and both share its one listener.
-    const controller = new AbortController();
-    const watch = watchAbort(signal, () => controller.abort(signal.reason));
-    inFlight.add(controller);
-    const done = () => {
-      unwatchAbort(signal, watch);
-      inFlight.delete(controller);
-    };
-    return retry(attempts, retryOptionsOf(operation, controller.signal, init.onRetry)).then(
-      (response) => {
-        done();
-        return response;
-      },
-      (error: unknown) => {
-        done();
-        throw error;
-      },
-    );
+    return retry(attempts, retryOptionsOf(operation, signal, init.onRetry, stopController.signal));
   };
 
   const request = (path: string, init: HttpRequestInit = {}): Promise<HttpResponse> =>
@@ -416,8 +400,6 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     async stop() {
       if (stopController.signal.aborted) return;
       stopController.abort(new HttpBackendStoppedError(name));
-      for (const controller of inFlight) controller.abort(stopController.signal.reason);
-      inFlight.clear();
       actor.send({ type: 'STOP' });
       actor.stop();
       breaker.stop();

@@ -48,6 +48,12 @@ export interface RetryOptions {
   shouldRetry?: (error: unknown, attempt: number) => boolean;
   /** Aborting rejects at once with `signal.reason`, during an attempt or a wait. */
   signal?: AbortSignal;
+  /**
+   * A second signal that ends the loop as `signal` does, rejecting with its own reason; attempts
+   * still receive `signal`. For an owner's stop (a backend's) beside a caller's signal, without
+   * combining the two into a new signal per call.
+   */
+  stopSignal?: AbortSignal;
   clock?: Clock;
   /** Source of jitter, in [0, 1). Default `Math.random`. */
   random?: () => number;
@@ -92,27 +98,30 @@ export function retry<T>(
   options: RetryOptions = {},
 ): Promise<T> {
   validate(options);
-  const signal = options.signal;
-  if (signal?.aborted) return Promise.reject(signal.reason);
+  const { signal, stopSignal } = options;
+  const stopped = abortedOf(signal, stopSignal);
+  if (stopped) return Promise.reject(stopped.reason);
   options.budget?.onCall();
   let first: T | PromiseLike<T>;
   try {
     first = fn(0, signal ?? neverAborted);
   } catch (error) {
     // Aborted during the attempt: the abort wins over whatever the attempt threw.
-    if (signal?.aborted) return abortedFirst(options, signal);
+    const during = abortedOf(signal, stopSignal);
+    if (during) return abortedFirst(options, during);
     return runMachine(fn, options, error);
   }
-  if (signal?.aborted) {
+  const during = abortedOf(signal, stopSignal);
+  if (during) {
     // The attempt's own outcome, when it comes, has nowhere to go.
     if (isThenable(first)) Promise.resolve(first).then(undefined, ignore);
-    return abortedFirst(options, signal);
+    return abortedFirst(options, during);
   }
   if (!isThenable(first)) {
     recordFirstSuccess(options);
     return Promise.resolve(first);
   }
-  if (!signal) {
+  if (!signal && !stopSignal) {
     return Promise.resolve(first).then(
       (value) => {
         recordFirstSuccess(options);
@@ -122,24 +131,40 @@ export function retry<T>(
     );
   }
   return new Promise<T>((resolve, reject) => {
-    // A watcher, not a listener: the signal is often long-lived and shared (a backend's stop signal).
-    const watch = watchAbort(signal, () => {
-      abortedFirst(options, signal).catch(reject);
-    });
+    // Watchers, not listeners: the signals are often long-lived and shared (a backend's stop signal).
+    const onAbort = () => {
+      unwatch();
+      abortedFirst(options, abortedOf(signal, stopSignal) as AbortSignal).catch(reject);
+    };
+    const watch = signal && watchAbort(signal, onAbort);
+    const stopWatch = stopSignal && watchAbort(stopSignal, onAbort);
+    const unwatch = () => {
+      if (watch) unwatchAbort(signal as AbortSignal, watch);
+      if (stopWatch) unwatchAbort(stopSignal as AbortSignal, stopWatch);
+    };
     Promise.resolve(first).then(
       (value) => {
-        if (signal.aborted) return;
-        unwatchAbort(signal, watch);
+        if (abortedOf(signal, stopSignal)) return;
+        unwatch();
         recordFirstSuccess(options);
         resolve(value);
       },
       (error: unknown) => {
-        if (signal.aborted) return;
-        unwatchAbort(signal, watch);
+        if (abortedOf(signal, stopSignal)) return;
+        unwatch();
         runMachine(fn, options, error).then(resolve, reject);
       },
     );
   });
+}
+
+/** The first of the signals that has aborted, if any. */
+function abortedOf(
+  signal: AbortSignal | undefined,
+  stopSignal: AbortSignal | undefined,
+): AbortSignal | undefined {
+  if (signal?.aborted) return signal;
+  return stopSignal?.aborted ? stopSignal : undefined;
 }
 
 function ignore(): void {}
@@ -172,7 +197,7 @@ function runMachine<T>(
   const operation = options.operation ?? 'default';
   const policy = DEFAULT_RETRY_POLICIES[operation];
   const random = options.random ?? Math.random;
-  const { shouldRetry, onRetry, signal, metrics, budget } = options;
+  const { shouldRetry, onRetry, signal, stopSignal, metrics, budget } = options;
   const attemptSignal = signal ?? neverAborted;
   /** Whether this loop holds a retry granted by `budget` (from the decision until its attempt settles). */
   let granted = false;
@@ -234,14 +259,19 @@ function runMachine<T>(
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   // Aborted while the failed attempt settled: start nothing.
-  if (signal?.aborted) {
+  const aborted = abortedOf(signal, stopSignal);
+  if (aborted) {
     metrics?.record({ operation, attempts: 1, succeeded: false, totalDelayMs: 0 });
-    return Promise.reject(signal.reason);
+    return Promise.reject(aborted.reason);
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => actor.send({ type: 'ABORT', reason: signal?.reason });
-    const finish = () => {
+    const onAbort = () => actor.send({ type: 'ABORT', reason: abortedOf(signal, stopSignal)?.reason });
+    const unlisten = () => {
       signal?.removeEventListener('abort', onAbort);
+      stopSignal?.removeEventListener('abort', onAbort);
+    };
+    const finish = () => {
+      unlisten();
       release();
       const { context, value } = actor.getSnapshot();
       metrics?.record({
@@ -259,12 +289,13 @@ function runMachine<T>(
         if (snapshot.status === 'done') finish();
       },
       error: (error) => {
-        signal?.removeEventListener('abort', onAbort);
+        unlisten();
         release();
         reject(error);
       },
     });
     signal?.addEventListener('abort', onAbort, { once: true });
+    stopSignal?.addEventListener('abort', onAbort, { once: true });
     actor.start();
   });
 }
