@@ -17,8 +17,8 @@ export const triggerEvolutionInput = z.object({
   population_size: z.number().int().min(2).max(1000).default(20),
 });
 
-/** The evolution daemon's reply (`EvolutionReply`), as far as the tool reads it. */
-const evolutionReply = z.looseObject({
+/** The evolution daemon's reply (`EvolutionReply`), as far as the tool reads it (other fields are left out). */
+const evolutionReply = z.object({
   success: z.boolean().nullish(),
   error: z.string().nullish(),
   bestFitness: z.number().nullish(),
