@@ -4,8 +4,8 @@
  * WebSocket on loopback: `trigger_evolution` through the bridge against the lab's evolution daemon on
  * 127.0.0.1, beside the same request sent on a `ws` client of its own. HTTP again with a fresh
  * signal per call (as an MCP server passes each request's), beside the direct request given one too.
- * Then each piece of the HTTP
- * path timed in isolation (minus a bare `await`). Everything in interleaved rounds.
+ * Then the WebSocket call split in two (the backend's `request()` alone, then the tool), and each
+ * piece of the HTTP path timed in isolation (minus a bare `await`). Everything in interleaved rounds.
  * Alone: `npx tsx --expose-gc bench/bridge-split.ts`. `BASELINE=<checkout of an earlier commit>`
  * (with its own `npm ci`) adds that version's bridge to both head-to-heads, in the same interleaved
  * rounds (before/after in one run); `BASELINE_LABEL` names it.
@@ -15,6 +15,7 @@ import { WebSocket } from 'ws';
 import { createHttpBackend, type FetchLike } from '../src/backends/http.js';
 import { createTransport } from '../src/backends/http-transport.js';
 import { NodeWebSocket } from '../src/backends/node-websocket.js';
+import type { SocketBackend } from '../src/backends/socket.js';
 import { createBridge } from '../src/bridge/create-bridge.js';
 import type { BridgeConfig } from '../src/bridge/types.js';
 import { systemClock } from '../src/clock.js';
@@ -43,6 +44,14 @@ const args = { prompt: 'hello lab', max_tokens: 16 };
 const value = async () => 1;
 
 const evolveArgs = { seed_shader: 'void main(){}', generations: 1 };
+/** The frame `trigger_evolution` sends for `evolveArgs` (defaults filled), but its `requestId`. */
+const evolveFrame = {
+  action: 'evolve',
+  ...evolveArgs,
+  fitness_metric: 'performance',
+  mutation_rate: 0.1,
+  population_size: 20,
+};
 
 /** One bridge: lmStudio on the in-process fetch, evolution on the lab; the other defaults off. */
 const bridgeConfig = (evolutionUrl: string): BridgeConfig => ({
@@ -64,6 +73,8 @@ interface BenchBridge {
   /** `send_llm_prompt` with a signal of its own, as an MCP server passes each request's. */
   llmSignal: () => Promise<void>;
   evolve: () => Promise<void>;
+  /** The same `evolve` frame as `request()` on the bridge's evolution backend: no tool layer. */
+  evolveBackend: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -78,6 +89,7 @@ async function benchBridge(
   const evolution = bridge.backend('evolution');
   if (!evolution) throw new Error('bench setup: no evolution backend');
   evolution.start();
+  let sent = 0;
   const deadline = Date.now() + 10_000;
   while (evolution.status().state !== 'CONNECTED') {
     if (Date.now() > deadline) throw new Error(`bench setup: ${label} evolution not connected`);
@@ -96,6 +108,10 @@ async function benchBridge(
     evolve: async () => {
       const result = await bridge.callTool('trigger_evolution', evolveArgs);
       if (!result.success) throw new Error(`${label} trigger_evolution failed: ${result.error}`);
+    },
+    evolveBackend: async () => {
+      const socket = evolution as SocketBackend;
+      await socket.request({ requestId: `evo_${Date.now()}_${(sent++).toString(36)}`, ...evolveFrame });
     },
     stop: () => bridge.stop(),
   };
@@ -129,7 +145,7 @@ async function directEvolution(url: string): Promise<{ call: () => Promise<void>
       new Promise<void>((resolve) => {
         const requestId = `evo_${Date.now()}_${(next++).toString(36)}`;
         waiting.set(requestId, resolve);
-        socket.send(JSON.stringify({ requestId, action: 'evolve', ...evolveArgs }));
+        socket.send(JSON.stringify({ requestId, ...evolveFrame }));
       }),
     close: () => socket.close(),
   };
@@ -192,6 +208,36 @@ export async function runBridgeSplit(): Promise<void> {
       `A tool call through the bridge vs the same request made directly: µs per call, median (p25–p75) of ${rounds} interleaved rounds × 3,000 sequential calls`,
       ['call', 'bridge', 'direct', 'through the bridge', 'overhead (per-round difference)'],
       rows,
+    ),
+  );
+
+  // Where the WebSocket call's overhead goes: the backend's request() alone, then the whole tool.
+  const wsSplit = await interleaved(
+    [
+      { name: 'ws direct', run: socket.call },
+      { name: 'backend request', run: current.evolveBackend },
+      { name: 'tool call', run: current.evolve },
+    ],
+    { rounds, ops: 3_000, warmup: 3_000 },
+  );
+  const [wsAlone, wsBackend, wsTool] = wsSplit as [number[], number[], number[]];
+  console.log(
+    formatTable(
+      `WebSocket path split (this version): µs per call, median (p25–p75) of ${rounds} interleaved rounds × 3,000 sequential calls`,
+      ['step', 'µs per call', 'over the step before (per-round difference)'],
+      [
+        ['ws direct: the frame on a `ws` client of its own', us(spread(wsAlone), 2), ''],
+        [
+          'backend: evolution.request(frame) (requests, outbox, frames, breaker bookkeeping)',
+          us(spread(wsBackend), 2),
+          us(spread(differences(wsBackend, wsAlone)), 2),
+        ],
+        [
+          'tool: bridge.callTool (registry, zod in and out, context, handler)',
+          us(spread(wsTool), 2),
+          us(spread(differences(wsTool, wsBackend)), 2),
+        ],
+      ],
     ),
   );
   socket.close();
