@@ -17,9 +17,9 @@
  *   call when there is no traffic, so health shows recovery by itself.
  * - Timeouts run on the injected clock (`clock.setTimeout` per attempt; see http-transport.ts), never
  *   on `AbortSignal.timeout`. The attempt itself is http-transport.ts.
- * - A call aborted by its caller (or by `stop()`) is not a failure of the backend: the breaker counts it
- *   as cancelled (neither success nor failure: it only frees a HALF_OPEN trial slot) and the machine is
- *   not told.
+ * - A call aborted by its caller is not a failure of the backend: the breaker counts it as cancelled
+ *   (neither success nor failure: it only frees a HALF_OPEN trial slot) and the machine is not told.
+ *   One cut short by `stop()` is no failure either (the breaker, stopped by then, changes no state).
  */
 import { createActor, fromPromise } from 'xstate';
 import { type HttpAvailability, type HttpProbeOutput, httpMachine } from '../../machines/http.machine.js';

@@ -13,7 +13,7 @@ import { backoffDelay } from '../../machines/backoff.js';
 import { type RetryAttemptInput, retryAfterOf, retryMachine } from '../../machines/retry.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
-import { unwatchAbort, watchAbort } from './abort-watch.js';
+import { type AbortWatch, unwatchAbort, watchAbort } from './abort-watch.js';
 import { isThenable, neverAborted } from './call.js';
 import { DEFAULT_RETRY_POLICIES } from './policies.js';
 import type { RetryBudget } from './retry-budget.js';
@@ -130,28 +130,67 @@ export function retry<T>(
       (error: unknown) => runMachine(fn, options, error),
     );
   }
+  // Functions of their own: sharing this one's closures made V8 allocate them all per call (~0.5 µs).
+  if (!stopSignal) return underSignal(fn, options, first, signal as AbortSignal);
+  return underSignals(fn, options, first, signal, stopSignal);
+}
+
+/** The first attempt, pending under one signal, watched (not listened to: it is often shared and long-lived). */
+function underSignal<T>(
+  fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>,
+  options: RetryOptions,
+  first: PromiseLike<T>,
+  signal: AbortSignal,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    // Watchers, not listeners: the signals are often long-lived and shared (a backend's stop signal).
-    const onAbort = () => {
-      unwatch();
-      abortedFirst(options, abortedOf(signal, stopSignal) as AbortSignal).catch(reject);
-    };
-    const watch = signal && watchAbort(signal, onAbort);
-    const stopWatch = stopSignal && watchAbort(stopSignal, onAbort);
-    const unwatch = () => {
-      if (watch) unwatchAbort(signal as AbortSignal, watch);
-      if (stopWatch) unwatchAbort(stopSignal as AbortSignal, stopWatch);
-    };
+    const watch = watchAbort(signal, () => {
+      abortedFirst(options, signal).catch(reject);
+    });
     Promise.resolve(first).then(
       (value) => {
-        if (abortedOf(signal, stopSignal)) return;
-        unwatch();
+        if (signal.aborted) return;
+        unwatchAbort(signal, watch);
         recordFirstSuccess(options);
         resolve(value);
       },
       (error: unknown) => {
-        if (abortedOf(signal, stopSignal)) return;
-        unwatch();
+        if (signal.aborted) return;
+        unwatchAbort(signal, watch);
+        runMachine(fn, options, error).then(resolve, reject);
+      },
+    );
+  });
+}
+
+/** The first attempt, pending under the caller's signal (if any) and the stop signal. */
+function underSignals<T>(
+  fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>,
+  options: RetryOptions,
+  first: PromiseLike<T>,
+  signal: AbortSignal | undefined,
+  stopSignal: AbortSignal,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const pending: { watch?: AbortWatch; stopWatch?: AbortWatch } = {};
+    const aborted = () => {
+      if (pending.watch) unwatchAbort(signal as AbortSignal, pending.watch);
+      unwatchAbort(stopSignal, pending.stopWatch as AbortWatch);
+      abortedFirst(options, signal?.aborted ? signal : stopSignal).catch(reject);
+    };
+    if (signal) pending.watch = watchAbort(signal, aborted);
+    pending.stopWatch = watchAbort(stopSignal, aborted);
+    Promise.resolve(first).then(
+      (value) => {
+        if (signal?.aborted || stopSignal.aborted) return;
+        if (pending.watch) unwatchAbort(signal as AbortSignal, pending.watch);
+        unwatchAbort(stopSignal, pending.stopWatch as AbortWatch);
+        recordFirstSuccess(options);
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (signal?.aborted || stopSignal.aborted) return;
+        if (pending.watch) unwatchAbort(signal as AbortSignal, pending.watch);
+        unwatchAbort(stopSignal, pending.stopWatch as AbortWatch);
         runMachine(fn, options, error).then(resolve, reject);
       },
     );
