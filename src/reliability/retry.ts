@@ -13,7 +13,7 @@ import { backoffDelay } from '../../machines/backoff.js';
 import { type RetryAttemptInput, retryAfterOf, retryMachine } from '../../machines/retry.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { checkNumber } from '../validate.js';
-import { type AbortWatch, unwatchAbort, watchAbort } from './abort-watch.js';
+import { unwatchAbort, watchAbort } from './abort-watch.js';
 import { isThenable, neverAborted } from './call.js';
 import { DEFAULT_RETRY_POLICIES } from './policies.js';
 import type { RetryBudget } from './retry-budget.js';
@@ -130,7 +130,8 @@ export function retry<T>(
       (error: unknown) => runMachine(fn, options, error),
     );
   }
-  // Functions of their own: sharing this one's closures made V8 allocate them all per call (~0.5 µs).
+  // Functions of their own: with the two-signal code inline, a retry under one signal measured
+  // ~0.65 µs instead of ~0.17 µs (Node 20).
   if (!stopSignal) return underSignal(fn, options, first, signal as AbortSignal);
   return underSignals(fn, options, first, signal, stopSignal);
 }
@@ -171,26 +172,28 @@ function underSignals<T>(
   stopSignal: AbortSignal,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const pending: { watch?: AbortWatch; stopWatch?: AbortWatch } = {};
-    const aborted = () => {
-      if (pending.watch) unwatchAbort(signal as AbortSignal, pending.watch);
-      unwatchAbort(stopSignal, pending.stopWatch as AbortWatch);
-      abortedFirst(options, signal?.aborted ? signal : stopSignal).catch(reject);
-    };
-    if (signal) pending.watch = watchAbort(signal, aborted);
-    pending.stopWatch = watchAbort(stopSignal, aborted);
+    const watch =
+      signal &&
+      watchAbort(signal, () => {
+        unwatchAbort(stopSignal, stopWatch);
+        abortedFirst(options, signal).catch(reject);
+      });
+    const stopWatch = watchAbort(stopSignal, () => {
+      if (signal && watch) unwatchAbort(signal, watch);
+      abortedFirst(options, stopSignal).catch(reject);
+    });
     Promise.resolve(first).then(
       (value) => {
         if (signal?.aborted || stopSignal.aborted) return;
-        if (pending.watch) unwatchAbort(signal as AbortSignal, pending.watch);
-        unwatchAbort(stopSignal, pending.stopWatch as AbortWatch);
+        if (signal && watch) unwatchAbort(signal, watch);
+        unwatchAbort(stopSignal, stopWatch);
         recordFirstSuccess(options);
         resolve(value);
       },
       (error: unknown) => {
         if (signal?.aborted || stopSignal.aborted) return;
-        if (pending.watch) unwatchAbort(signal as AbortSignal, pending.watch);
-        unwatchAbort(stopSignal, pending.stopWatch as AbortWatch);
+        if (signal && watch) unwatchAbort(signal, watch);
+        unwatchAbort(stopSignal, stopWatch);
         runMachine(fn, options, error).then(resolve, reject);
       },
     );
