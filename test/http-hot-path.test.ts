@@ -3,6 +3,7 @@
  * with a manual clock: who hears of a success, and what `fetch` receives. The hot path was rewritten
  * for speed (bench/bridge-split.ts); these pin its behaviour.
  */
+import { getMaxListeners } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { createHttpBackend, type HttpBackendOptions } from '../src/backends/http-index.js';
 import { createManualClock, type ManualClock } from '../src/clock.js';
@@ -63,6 +64,26 @@ describe('a success tells the machine only what it can show', () => {
 });
 
 describe('what fetch receives', () => {
+  test("the signal's listener limit stays readable: undici reads it on every request, and a limit of 0 makes Node 20 throw (an error built per request)", async () => {
+    const clock = createManualClock(1_000);
+    const server = await startServer((_req, res) => json(res, 200, { ok: true }));
+    const limits: unknown[] = [];
+    const backend = backendOn(server, clock, {
+      fetch: (url, init) => {
+        try {
+          limits.push(getMaxListeners(init.signal as AbortSignal));
+        } catch (error) {
+          limits.push((error as { code?: string }).code);
+        }
+        return globalThis.fetch(url, init);
+      },
+    });
+    for (let i = 0; i < 3; i++) await backend.requestJson('/x');
+    await backend.requestJson('/x', { signal: new AbortController().signal });
+    expect(limits).toHaveLength(4);
+    for (const limit of limits) expect(limit).toBeGreaterThan(10);
+  });
+
   test("the caller's RequestInit fields pass through; the backend's own options (json, operation, timeoutMs, signal) do not", async () => {
     const clock = createManualClock(1_000);
     const server = await startServer((_req, res) => json(res, 200, { ok: true }));

@@ -265,14 +265,18 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
   return { prepare, exchange };
 }
 
-/** Node warns past 10 listeners on one signal; the backend's stop signal has one per request in flight. */
+/**
+ * Node warns past 10 listeners on one signal; the backend's stop signal has one per request in flight.
+ * No limit is spelt `Infinity`, not 0: on Node 20 `getMaxListeners` throws for a signal set to 0, and
+ * undici reads it for every request's signal (it catches the error, but builds one each time).
+ */
 export function allowManyListeners(signal: AbortSignal): void {
   const events = (
     globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
   ).process?.getBuiltinModule?.('node:events') as
     | { setMaxListeners?: (n: number, ...targets: EventTarget[]) => void }
     | undefined;
-  events?.setMaxListeners?.(0, signal);
+  events?.setMaxListeners?.(Number.POSITIVE_INFINITY, signal);
 }
 
 /** Retry's view: network errors, timeouts, 5xx and 429 are worth another attempt. */
