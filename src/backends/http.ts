@@ -10,7 +10,7 @@
  *   retrying at once and holds the breaker OPEN for that long (`breaker.holdOpen`, capped by
  *   `breaker.maxHoldOpenMs`): the next caller is refused without reaching the server.
  * - Every failed attempt is sent to the machine (CALL_FAILED); a success (CALL_SUCCEEDED) only when it
- *   can change what the machine shows (availability, failure count, latency bucket); the breaker
+ *   can change what the machine shows (availability, failure count, latency, when it moved more than 2×); the breaker
  *   entering OPEN sends BREAKER_OPENED. The machine's `probe` actor GETs `probePath` through the same breaker
  *   (no retry: the next probe is the retry). One owner per probe: periodic probes are `probe()`,
  *   called by the bridge's health check; the breaker entering HALF_OPEN asks for one probe, its trial
@@ -67,13 +67,17 @@ export type {
 const parseJson = <T>(response: HttpResponse): T => response.json<T>();
 
 /**
- * Latency buckets: below 2 ms, then powers of two of ms (2–3, 4–7, …). The machine hears of a
- * success in UP only when it moves bucket. The first bucket is 2 ms wide because a clock that ticks
- * in whole ms reads a sub-ms call as 0 or 1 ms: two buckets there would tell the machine (and the
- * health report) of every call that happens to straddle a tick.
+ * Whether a success's latency moved far enough from the one the machine shows to tell it: more than
+ * a factor 2 either way, every latency under 4 ms counting as 4. Fixed buckets would tell it of every
+ * call that wanders across a bucket's edge (a ms clock reads a sub-ms call as 0 or 1, a loaded
+ * machine's calls straddle 2 ms), and each time the bridge's health follows; measured from the shown
+ * latency, a wander needs a real move to be told.
  */
-function latencyBucket(ms: number | null): number {
-  return ms === null ? -1 : ms < 2 ? 0 : Math.floor(Math.log2(ms));
+function latencyMoved(shown: number | null, ms: number): boolean {
+  if (shown === null) return true;
+  const from = Math.max(shown, 4);
+  const to = Math.max(ms, 4);
+  return to > 2 * from || from > 2 * to;
 }
 
 /** Creates an HTTP backend; its actor runs at once (UNKNOWN), probing starts with `start()`. */
@@ -226,7 +230,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   /**
    * Tells the machine that an attempt of a real call succeeded (or was answered with a caller's 4xx),
    * only when it can change something the machine shows: the availability (not UP yet, or failures
-   * counted) or the latency bucket. The exact latency of the last success is kept here for `status()`.
+   * counted) or the latency, when it moved more than 2× from the one shown. The exact latency of the last success is kept here for `status()`.
    */
   const reportSuccess = (callLatencyMs: number) => {
     if (stopController.signal.aborted) return;
@@ -241,7 +245,7 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
     if (
       value.availability !== 'UP' ||
       context.consecutiveFailures !== 0 ||
-      latencyBucket(context.latencyMs) !== latencyBucket(callLatencyMs)
+      latencyMoved(context.latencyMs, callLatencyMs)
     )
       actor.send({ type: 'CALL_SUCCEEDED', latencyMs: callLatencyMs });
   };
