@@ -131,6 +131,14 @@ function restOf(init: HttpJsonRequestInit): RequestInit | undefined {
 
 /** Idle controllers kept for later attempts, at most. */
 const IDLE_CONTROLLERS = 64;
+/** Attempts one controller serves: fewer than Node's 10 listeners per signal before it warns. */
+const CONTROLLER_USES = 8;
+
+/** A controller of the transport's pool, with the attempts it has served. */
+interface Pooled {
+  controller: AbortController;
+  uses: number;
+}
 
 /** Makes the backend's transport: requests prepared once, then sent once per attempt. */
 export function createTransport(options: HttpTransportOptions): HttpTransport {
@@ -166,21 +174,27 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
   /**
    * Every controller the transport holds, in flight or idle: `stop()` aborts them all. An attempt
    * takes an idle one (never aborted, no attempt on it) or makes one, and gives it back unless it
-   * was aborted; a `fetch` may leave a listener on it until its request is collected (undici does).
+   * was aborted or has served {@link CONTROLLER_USES} attempts: a `fetch` may leave a listener on its
+   * signal until its request is collected (undici does), so a signal used without end would gather
+   * one per request.
    */
   const controllers = new Set<AbortController>();
-  const idle: AbortController[] = [];
-  const take = (): AbortController => {
+  const idle: Pooled[] = [];
+  const take = (): Pooled => {
     const reused = idle.pop();
     if (reused) return reused;
-    const created = new AbortController();
-    allowManyListeners(created.signal);
-    controllers.add(created);
+    const created: Pooled = { controller: new AbortController(), uses: 0 };
+    controllers.add(created.controller);
     return created;
   };
-  const giveBack = (controller: AbortController) => {
-    if (!controller.signal.aborted && idle.length < IDLE_CONTROLLERS) idle.push(controller);
-    else controllers.delete(controller);
+  const giveBack = (pooled: Pooled) => {
+    if (
+      !pooled.controller.signal.aborted &&
+      ++pooled.uses < CONTROLLER_USES &&
+      idle.length < IDLE_CONTROLLERS
+    )
+      idle.push(pooled);
+    else controllers.delete(pooled.controller);
   };
   watchAbort(stopSignal, () => {
     idle.length = 0;
@@ -197,7 +211,8 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
     const { method, path } = request;
     if (outer.aborted || stopSignal.aborted) throw new AttemptAbortedError('aborted before the attempt');
     const startedAt = clock.now();
-    const controller = take();
+    const pooled = take();
+    const { controller } = pooled;
     let timedOut = false;
     const timer = clock.setTimeout(() => {
       timedOut = true;
@@ -258,7 +273,7 @@ export function createTransport(options: HttpTransportOptions): HttpTransport {
     } finally {
       clock.clearTimeout(timer);
       if (watch) unwatchAbort(outer, watch);
-      giveBack(controller);
+      giveBack(pooled);
     }
   };
 
