@@ -36,6 +36,8 @@ const ROUNDS = 9;
 const OPS = 100_000;
 /** A threshold no run reaches: the failure-path cases stay CLOSED. */
 const NEVER = 1_000_000_000;
+/** Reset timeout of the OPEN breakers of the fast-fail rows: an hour, longer than any run. */
+const STAY_OPEN_MS = 3_600_000;
 
 type Case = { name: string; run: () => Promise<unknown> };
 
@@ -93,23 +95,29 @@ async function throughput(): Promise<void> {
     circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) }),
   );
 
-  const openOurs = createCircuitBreaker({ name: 'open', failureThreshold: 1 });
+  // The OPEN breakers must stay OPEN through every round (the rounds take longer than 30 s on a busy
+  // machine: a breaker that half-opened and closed would be timed on its success path).
+  const openOurs = createCircuitBreaker({ name: 'open', failureThreshold: 1, resetTimeoutMs: STAY_OPEN_MS });
   await openOurs.execute(failing).catch(() => {});
-  const openBaseline = baseline?.({ name: 'open-baseline', failureThreshold: 1 });
+  const openBaseline = baseline?.({
+    name: 'open-baseline',
+    failureThreshold: 1,
+    resetTimeoutMs: STAY_OPEN_MS,
+  });
   await openBaseline?.execute(failing).catch(() => {});
   const openCockatiel = circuitBreaker(handleAll, {
-    halfOpenAfter: 30_000,
+    halfOpenAfter: STAY_OPEN_MS,
     breaker: new ConsecutiveBreaker(1),
   });
   await openCockatiel.execute(failing).catch(() => {});
   const openCockatiel4 = circuitBreaker4(handleAll4, {
-    halfOpenAfter: 30_000,
+    halfOpenAfter: STAY_OPEN_MS,
     breaker: new ConsecutiveBreaker4(1),
   });
   await openCockatiel4.execute(failing).catch(() => {});
   const openOpossum10 = new Opossum10(failing, {
     timeout: false,
-    resetTimeout: 30_000,
+    resetTimeout: STAY_OPEN_MS,
     volumeThreshold: 0,
     errorThresholdPercentage: 1,
   });
@@ -117,7 +125,7 @@ async function throughput(): Promise<void> {
   openOpossum10.on('reject', () => {});
   const openOpossum = new Opossum(failing, {
     timeout: false,
-    resetTimeout: 30_000,
+    resetTimeout: STAY_OPEN_MS,
     volumeThreshold: 0,
     errorThresholdPercentage: 1,
   });
@@ -165,6 +173,13 @@ async function throughput(): Promise<void> {
     { name: 'OPEN fast-fail: opossum 10', run: () => swallow(openOpossum10.fire()) },
   ];
   const medians = await nsPerOp(cases);
+  if (
+    openOurs.state !== 'OPEN' ||
+    openCockatiel.state !== 1 ||
+    openCockatiel4.state !== 1 ||
+    !openOpossum.opened
+  )
+    throw new Error('bench: an OPEN breaker left OPEN during the rounds; its fast-fail row would be wrong');
   const results = cases.map((c, i) => ({ name: c.name, ns: medians[i] as number }));
   const bare = results[0]?.ns ?? 1;
   console.log(
