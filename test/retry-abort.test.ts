@@ -8,20 +8,7 @@ import { createManualClock, settle } from '../src/clock.js';
 import { retry } from '../src/reliability/retry.js';
 import { createRetryBudget } from '../src/reliability/retry-budget.js';
 import { createRetryMetrics } from '../src/reliability/retry-metrics.js';
-
-/** Settles `promise` into an outcome without letting the clock move. */
-function outcomeOf<T>(promise: Promise<T>) {
-  const box: { outcome?: { value: T } | { error: unknown } } = {};
-  promise.then(
-    (value) => {
-      box.outcome = { value };
-    },
-    (error: unknown) => {
-      box.outcome = { error };
-    },
-  );
-  return box;
-}
+import { outcomeOf } from './support/outcome.js';
 
 describe('retry: abort during an attempt', () => {
   for (const attemptIndex of [0, 1]) {

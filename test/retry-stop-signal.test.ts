@@ -7,19 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { createManualClock, settle } from '../src/clock.js';
 import { retry } from '../src/reliability/retry.js';
 import { createRetryMetrics } from '../src/reliability/retry-metrics.js';
-
-function outcomeOf<T>(promise: Promise<T>) {
-  const box: { outcome?: { value: T } | { error: unknown } } = {};
-  promise.then(
-    (value) => {
-      box.outcome = { value };
-    },
-    (error: unknown) => {
-      box.outcome = { error };
-    },
-  );
-  return box;
-}
+import { outcomeOf } from './support/outcome.js';
 
 describe('retry: stopSignal', () => {
   test('already aborted: rejects with its reason before the first attempt', async () => {
