@@ -231,6 +231,39 @@ describe.skipIf(lookup.skipReason !== undefined)('webmcp-page backend in Chromiu
     );
   }, 60_000);
 
+  it('a reload whose page registers its tools one by one: every tool it had stays listed while they come back', async () => {
+    const backend = create();
+    await waitForState(backend, ['READY']);
+    const all = ['add_todo', 'fail', 'get_weather', 'read_inbox', 'slow'];
+    const tab = userTabs()[0];
+    if (!tab) throw new Error('no tab');
+    await tab.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('ready'));
+    const listings = new Set<string>();
+    let sampling = true;
+    const sample = (async () => {
+      while (sampling) {
+        listings.add(
+          backend
+            .listTools()
+            .map((tool) => tool.name)
+            .sort()
+            .join(','),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    // 150 ms between two registrations: the page has one, two, … of its tools for a while.
+    await tab.goto(`${page.url}?stagger=150`);
+    await tab.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('ready'));
+    await waitForState(backend, ['READY']);
+    const added = await backend.callTool('get_weather', { city: 'Oslo' });
+    sampling = false;
+    await sample;
+    expect(added.structuredContent).toMatchObject({ city: 'Oslo' });
+    expect([...listings]).toEqual([all.join(',')]);
+    await tab.goto(page.url);
+  }, 60_000);
+
   it('a reload whose page never registers its tools again: calls wait reloadWaitMs on the injected clock, then fail fast', async () => {
     const clock = createManualClock(Date.now());
     const tab = userTabs()[0] ?? (await user.contexts()[0]?.newPage());

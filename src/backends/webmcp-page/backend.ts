@@ -127,10 +127,21 @@ export function createWebMcpPageBackend(
     },
   });
 
-  const listed = (): RemoteTool[] => (actor.getSnapshot().value === 'READY' ? current : lastKnown);
+  /**
+   * The tools the backend lists: the last known ones until the page is READY; then the document's,
+   * and, until the reload window ends, those listed before that the page has not registered again yet
+   * (a page registers its tools one by one: the first read after a reload may see some of them).
+   */
+  const listed = (): RemoteTool[] => {
+    if (actor.getSnapshot().value !== 'READY') return lastKnown;
+    if (clock.now() >= expected.until) return current;
+    const back = new Set(current.map((tool) => tool.name));
+    const pending = lastKnown.filter((tool) => expected.names.has(tool.name) && !back.has(tool.name));
+    return pending.length === 0 ? current : [...current, ...pending];
+  };
   let listedKey = '[]';
   const toolsMayHaveChanged = () => {
-    if (actor.getSnapshot().value === 'READY') lastKnown = current;
+    if (actor.getSnapshot().value === 'READY') lastKnown = listed();
     const key = JSON.stringify(listed());
     if (key !== listedKey) {
       listedKey = key;
@@ -139,6 +150,8 @@ export function createWebMcpPageBackend(
     wake();
   };
 
+  /** Ends the reload window: tools still not registered again leave the list. */
+  let windowTimer: unknown;
   const expectToolsBack = () => {
     expected = {
       // The listed tools, the current document's, and those still expected from an earlier reload.
@@ -149,6 +162,11 @@ export function createWebMcpPageBackend(
       ]),
       until: clock.now() + config.reloadWaitMs,
     };
+    if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
+    windowTimer = clock.setTimeout(() => {
+      windowTimer = undefined;
+      if (!stopped) toolsMayHaveChanged();
+    }, config.reloadWaitMs);
   };
 
   /** Bumped by every navigation: a read begun in an older document is not applied. */
@@ -349,6 +367,7 @@ export function createWebMcpPageBackend(
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
       actor.send({ type: 'STOP' });
       wake();
       actor.stop();
