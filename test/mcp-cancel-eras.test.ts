@@ -7,18 +7,10 @@
  * `notifications/cancelled` and the 2026-07-28 client closes the request's response stream — also
  * once the response became an SSE stream (the call asked for progress and got some).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { type Lab, startLab } from '../src/lab/index.js';
 import { labEnv, waitFor, writeFastConfig } from './e2e/helpers.js';
-import {
-  type AnyClient,
-  type ClientKind,
-  httpClient,
-  type ServeChild,
-  spawnServeHttp,
-  stdioClient,
-  withClient,
-} from './support/mcp-clients.js';
+import { type AnyClient, type ClientKind, itOverStdioAndHttp } from './support/mcp-clients.js';
 
 const KINDS: ClientKind[] = ['v1', 'v2 pinned 2026-07-28'];
 const PROMPT = { prompt: 'take your time', max_tokens: 8 };
@@ -89,27 +81,14 @@ async function cancelHangingCall(client: AnyClient, withProgress: boolean): Prom
 }
 
 describe.each(KINDS)('%s client cancelling tools/call', (kind) => {
-  it('over stdio aborts the backend request', async () => {
-    await withClient(stdioClient(kind, ['--config', config], labEnv(lab)), async (client) => {
+  itOverStdioAndHttp(
+    kind,
+    'aborts the backend request',
+    () => ({ args: ['--config', config], env: labEnv(lab) }),
+    async (client) => {
       await cancelHangingCall(client, false);
       await cancelHangingCall(client, true);
-    });
-  }, 90_000);
-
-  describe('over Streamable HTTP', () => {
-    let serve: ServeChild;
-    beforeAll(async () => {
-      serve = await spawnServeHttp(['--config', config], labEnv(lab));
-    }, 60_000);
-    afterAll(async () => {
-      await serve?.stop();
-    });
-
-    it('aborts the backend request', async () => {
-      await withClient(httpClient(kind, serve.url), async (client) => {
-        await cancelHangingCall(client, false);
-        await cancelHangingCall(client, true);
-      });
-    }, 90_000);
-  });
+    },
+    90_000,
+  );
 });

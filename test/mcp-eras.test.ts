@@ -4,18 +4,10 @@
  * stdio (spawning `serve`) and Streamable HTTP (`serve --http 127.0.0.1:0`), list every tool and
  * call every built-in tool against the lab.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { type Lab, startLab } from '../src/lab/index.js';
 import { labEnv, writeFastConfig } from './e2e/helpers.js';
-import {
-  type AnyClient,
-  CLIENT_KINDS,
-  httpClient,
-  type ServeChild,
-  spawnServeHttp,
-  stdioClient,
-  withClient,
-} from './support/mcp-clients.js';
+import { type AnyClient, CLIENT_KINDS, itOverStdioAndHttp } from './support/mcp-clients.js';
 
 /** Valid arguments for every built-in tool. */
 const TOOL_ARGS: Record<string, Record<string, unknown>> = {
@@ -53,25 +45,10 @@ async function listAndCallEveryTool(client: AnyClient): Promise<void> {
 }
 
 describe.each(CLIENT_KINDS)('%s client', (kind) => {
-  it('over stdio lists and calls every tool', async () => {
-    await withClient(stdioClient(kind, ['--config', config], labEnv(lab)), async (client) => {
-      await listAndCallEveryTool(client);
-    });
-  }, 60_000);
-
-  describe('over Streamable HTTP', () => {
-    let serve: ServeChild;
-    beforeAll(async () => {
-      serve = await spawnServeHttp(['--config', config], labEnv(lab));
-    }, 30_000);
-    afterAll(async () => {
-      await serve?.stop();
-    });
-
-    it('lists and calls every tool', async () => {
-      await withClient(httpClient(kind, serve.url), async (client) => {
-        await listAndCallEveryTool(client);
-      });
-    }, 60_000);
-  });
+  itOverStdioAndHttp(
+    kind,
+    'lists and calls every tool',
+    () => ({ args: ['--config', config], env: labEnv(lab) }),
+    listAndCallEveryTool,
+  );
 });

@@ -15,20 +15,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect } from 'vitest';
 import { type Lab, startLab } from '../src/lab/index.js';
 import { chatCompletion, modelsResponse } from '../src/lab/openai.js';
 import { labEnv, writeFastConfig } from './e2e/helpers.js';
-import {
-  type AnyClient,
-  type ClientKind,
-  httpClient,
-  MODERN,
-  type ServeChild,
-  spawnServeHttp,
-  stdioClient,
-  withClient,
-} from './support/mcp-clients.js';
+import { type AnyClient, type ClientKind, itOverStdioAndHttp, MODERN } from './support/mcp-clients.js';
 
 const KINDS: ClientKind[] = ['v1', 'v2 pinned 2026-07-28'];
 const PROMPT = { prompt: 'hello', max_tokens: 8 };
@@ -171,25 +162,10 @@ async function expectProgressStory(client: AnyClient, kind: ClientKind): Promise
 }
 
 describe.each(KINDS)('%s client asking for progress', (kind) => {
-  it('over stdio gets the request sent and each retry wait, in order', async () => {
-    await withClient(stdioClient(kind, ['--config', config], env), async (client) => {
-      await expectProgressStory(client, kind);
-    });
-  }, 60_000);
-
-  describe('over Streamable HTTP', () => {
-    let serve: ServeChild;
-    beforeAll(async () => {
-      serve = await spawnServeHttp(['--config', config], env);
-    }, 60_000);
-    afterAll(async () => {
-      await serve?.stop();
-    });
-
-    it('gets the request sent and each retry wait on the request stream, in order', async () => {
-      await withClient(httpClient(kind, serve.url), async (client) => {
-        await expectProgressStory(client, kind);
-      });
-    }, 60_000);
-  });
+  itOverStdioAndHttp(
+    kind,
+    'gets the request sent and each retry wait, in order',
+    () => ({ args: ['--config', config], env }),
+    (client) => expectProgressStory(client, kind),
+  );
 });

@@ -13,6 +13,7 @@ import { StdioClientTransport as StdioV2 } from '@modelcontextprotocol/client/st
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as StdioV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { childEnv, ROOT, TSX_CLI, waitFor } from '../e2e/helpers.js';
 
 export const MODERN = '2026-07-28';
@@ -165,4 +166,50 @@ export async function withClient<T>(
   } finally {
     await client.close();
   }
+}
+
+/** How to start `serve` for {@link itOverStdioAndHttp}: read when the tests run, after `beforeAll`. */
+export interface ServeSetup {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * One behaviour of `serve` for a client of `kind`, checked over stdio (`serve` spawned for the test)
+ * and over Streamable HTTP (one `serve --http` child for the block).
+ */
+export function itOverStdioAndHttp(
+  kind: ClientKind,
+  title: string,
+  setup: () => ServeSetup,
+  check: (client: AnyClient) => Promise<void>,
+  timeoutMs = 60_000,
+): void {
+  it(
+    `over stdio ${title}`,
+    async () => {
+      const { args, env } = setup();
+      await withClient(stdioClient(kind, args, env), check);
+    },
+    timeoutMs,
+  );
+
+  describe('over Streamable HTTP', () => {
+    let serve: ServeChild;
+    beforeAll(async () => {
+      const { args, env } = setup();
+      serve = await spawnServeHttp(args, env);
+    }, 60_000);
+    afterAll(async () => {
+      await serve?.stop();
+    });
+
+    it(
+      title,
+      async () => {
+        await withClient(httpClient(kind, serve.url), check);
+      },
+      timeoutMs,
+    );
+  });
 }
