@@ -12,6 +12,7 @@ import { mcpKind } from '../src/backends/mcp/index.js';
 import { createBridge } from '../src/bridge/index.js';
 import type { Bridge } from '../src/bridge/types.js';
 import { type McpHttpServer, startMcpHttpServer } from '../src/mcp/http.js';
+import { quietLogger, SOCKETS_OFF } from './bridge-fixtures.js';
 import { referenceServer, waitFor } from './mcp-support.js';
 import { type AnyClient, type ClientKind, httpClient } from './support/mcp-clients.js';
 
@@ -19,7 +20,6 @@ const STRUCTURED = 'everything__get-structured-content';
 const LONG = 'everything__trigger-long-running-operation';
 /** Three steps a second apart: the reports before the last are never read together with the result. */
 const LONG_ARGS = { duration: 3, steps: 3 };
-const OFF = { enabled: false } as const;
 
 let bridge: Bridge;
 let server: McpHttpServer;
@@ -27,13 +27,11 @@ let server: McpHttpServer;
 beforeAll(async () => {
   bridge = createBridge({
     surface: false,
-    logger: { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} },
+    logger: quietLogger,
     kinds: [mcpKind],
     backends: {
-      evolution: OFF,
-      agents: OFF,
-      a2a: OFF,
-      lmStudio: OFF,
+      ...SOCKETS_OFF,
+      lmStudio: { enabled: false },
       everything: { kind: 'mcp', command: process.execPath, args: [referenceServer('everything'), 'stdio'] },
     },
   });

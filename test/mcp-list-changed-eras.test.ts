@@ -13,9 +13,9 @@ import { z } from 'zod';
 import { createBridge } from '../src/bridge/index.js';
 import type { Bridge } from '../src/bridge/types.js';
 import { type McpHttpServer, startMcpHttpServer } from '../src/mcp/http.js';
+import { quietLogger, SOCKETS_OFF } from './bridge-fixtures.js';
 import { waitFor } from './mcp-support.js';
 
-const OFF = { enabled: false } as const;
 const MODERN = '2026-07-28';
 
 let bridge: Bridge;
@@ -24,8 +24,8 @@ let server: McpHttpServer;
 beforeAll(async () => {
   bridge = createBridge({
     surface: false,
-    logger: { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} },
-    backends: { evolution: OFF, agents: OFF, a2a: OFF, lmStudio: OFF },
+    logger: quietLogger,
+    backends: { ...SOCKETS_OFF, lmStudio: { enabled: false } },
   });
   bridge.start();
   server = await startMcpHttpServer(bridge, { host: '127.0.0.1', port: 0 });
