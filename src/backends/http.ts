@@ -10,9 +10,9 @@
  *   retrying at once and holds the breaker OPEN for that long (`breaker.holdOpen`, capped by
  *   `breaker.maxHoldOpenMs`): the next caller is refused without reaching the server.
  * - Every failed attempt is sent to the machine (CALL_FAILED); a success (CALL_SUCCEEDED) only when it
- *   can change what the machine shows (availability, failure count, latency, when it moved more than 2×); the breaker
- *   entering OPEN sends BREAKER_OPENED. The machine's `probe` actor GETs `probePath` through the same breaker
- *   (no retry: the next probe is the retry). One owner per probe: periodic probes are `probe()`,
+ *   can change what the machine shows (availability, failure count, a latency more than 2× off the one
+ *   shown); the breaker entering OPEN sends BREAKER_OPENED. The machine's `probe` actor GETs
+ *   `probePath` through the same breaker (no retry: the next probe is the retry). One owner per probe: periodic probes are `probe()`,
  *   called by the bridge's health check; the breaker entering HALF_OPEN asks for one probe, its trial
  *   call when there is no traffic, so health shows recovery by itself.
  * - Timeouts run on the injected clock (`clock.setTimeout` per attempt; see http-transport.ts), never
@@ -230,7 +230,8 @@ export function createHttpBackend(options: HttpBackendOptions): HttpBackend {
   /**
    * Tells the machine that an attempt of a real call succeeded (or was answered with a caller's 4xx),
    * only when it can change something the machine shows: the availability (not UP yet, or failures
-   * counted) or the latency, when it moved more than 2× from the one shown. The exact latency of the last success is kept here for `status()`.
+   * counted) or the latency, when it moved more than 2× from the one shown. The exact latency of the
+   * last success is kept here for `status()`.
    */
   const reportSuccess = (callLatencyMs: number) => {
     if (stopController.signal.aborted) return;

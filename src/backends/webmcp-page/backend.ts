@@ -141,8 +141,9 @@ export function createWebMcpPageBackend(
   };
   let listedKey = '[]';
   const toolsMayHaveChanged = () => {
-    if (actor.getSnapshot().value === 'READY') lastKnown = listed();
-    const key = JSON.stringify(listed());
+    const tools = listed();
+    if (actor.getSnapshot().value === 'READY') lastKnown = tools;
+    const key = JSON.stringify(tools);
     if (key !== listedKey) {
       listedKey = key;
       safely(toolListeners, 'tools');
