@@ -6,6 +6,7 @@
 import { unwatchAbort, watchAbort } from '../reliability/abort-watch.js';
 import { traceToolCall } from '../telemetry/tracing.js';
 import { cancelled, invalidInput, toolFailure } from './errors.js';
+import { safeParse } from './parse.js';
 import type { ToolFailure, ToolResult } from './result.js';
 import type { ToolEntry, ToolSource } from './source.js';
 import type { CallToolOptions, ToolCallStats, ToolDescriptor } from './types.js';
@@ -99,7 +100,7 @@ export function createToolRegistry(): ToolRegistry {
     totalCalls++;
     callBreakdown[name] = (callBreakdown[name] ?? 0) + 1;
     if (signal?.aborted) return failed(entry, name, cancelled(signal));
-    const parsed = entry.validator.safeParse(args ?? {});
+    const parsed = safeParse(entry.validator, args ?? {});
     if (!parsed.success) return failed(entry, name, invalidInput(parsed.error));
     try {
       const pending = entry.run(parsed.data, signal, onProgress);

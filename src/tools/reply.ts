@@ -5,10 +5,11 @@
  */
 import type { z } from 'zod';
 import { fieldPath, ToolExecutionError } from './errors.js';
+import { safeParse } from './parse.js';
 
 /** `reply` parsed with `schema`; throws `ToolExecutionError` naming the first field at fault. */
 export function parseReply<T>(schema: z.ZodType<T>, reply: unknown, what: string): T {
-  const parsed = schema.safeParse(reply);
+  const parsed = safeParse(schema, reply);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue && issue.path.length > 0 ? fieldPath(issue.path) : '(reply)';

@@ -26,7 +26,7 @@ const choice = z.object({ message: z.object({ content: z.string() }) });
  * left out of the parsed copy (`z.object`, not `looseObject`: copying a real server's ten-odd other
  * fields cost ~0.7 µs per call).
  */
-const chatCompletion = z.object({
+export const chatCompletionReply = z.object({
   model: z.string().nullish(),
   choices: z.tuple([choice], choice),
   usage: z.object({ prompt_tokens: tokens, completion_tokens: tokens, total_tokens: tokens }).nullish(),
@@ -84,7 +84,7 @@ export function sendLlmPromptTool(
         signal,
         onRetry,
       });
-      const body = parseReply(chatCompletion, reply, 'the LLM answer');
+      const body = parseReply(chatCompletionReply, reply, 'the LLM answer');
       const usage = body.usage ?? {};
       return {
         response: body.choices[0].message.content,

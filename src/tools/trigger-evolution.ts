@@ -18,7 +18,7 @@ export const triggerEvolutionInput = z.object({
 });
 
 /** The evolution daemon's reply (`EvolutionReply`), as far as the tool reads it (other fields are left out). */
-const evolutionReply = z.object({
+export const evolutionReply = z.object({
   success: z.boolean().nullish(),
   error: z.string().nullish(),
   bestFitness: z.number().nullish(),
