@@ -6,6 +6,7 @@
  * signal per call (as an MCP server passes each request's), beside the direct request given one too.
  * Then the WebSocket call split in two (the backend's `request()` alone, then the tool), and each
  * piece of the HTTP path timed in isolation (minus a bare `await`). Everything in interleaved rounds.
+ * And `send_llm_prompt` again with the caches cold before each call (as between real round trips).
  * Alone: `npx tsx --expose-gc bench/bridge-split.ts`. `BASELINE=<checkout of an earlier commit>`
  * (with its own `npm ci`) adds that version's bridge to both head-to-heads, in the same interleaved
  * rounds (before/after in one run); `BASELINE_LABEL` names it.
@@ -27,8 +28,9 @@ import { createRetryMetrics } from '../src/reliability/retry-metrics.js';
 import { createReliabilityEventHub } from '../src/telemetry/events.js';
 import { traceToolCall } from '../src/telemetry/tracing.js';
 import { assertAvailable } from '../src/tools/availability.js';
+import { safeParse } from '../src/tools/parse.js';
 import { sendLlmPromptInput } from '../src/tools/send-llm-prompt.js';
-import { differences, interleaved, spread, type TimedCase, us } from './interleave.js';
+import { differences, interleaved, paired, spread, type TimedCase, us } from './interleave.js';
 import { formatTable } from './table.js';
 
 const quiet = { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} };
@@ -37,8 +39,22 @@ const completion = JSON.stringify({
   choices: [{ message: { content: 'ok' } }],
   usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
 });
-const fakeFetch: FetchLike = async () =>
-  new Response(completion, { status: 200, headers: { 'content-type': 'application/json' } });
+const ignore = () => {};
+/**
+ * Answers at once; honours a signal as a real `fetch` does (one abort listener while the request is
+ * in flight), so the bridge's own attempt signal and a caller's signal passed directly cost here what
+ * they cost with undici.
+ */
+const fakeFetch: FetchLike = async (_url, init) => {
+  const signal = init?.signal;
+  if (signal?.aborted) throw signal.reason;
+  signal?.addEventListener('abort', ignore, { once: true });
+  try {
+    return new Response(completion, { status: 200, headers: { 'content-type': 'application/json' } });
+  } finally {
+    signal?.removeEventListener('abort', ignore);
+  }
+};
 const BASE = 'http://127.0.0.1:1/v1';
 const args = { prompt: 'hello lab', max_tokens: 16 };
 const value = async () => 1;
@@ -240,6 +256,28 @@ export async function runBridgeSplit(): Promise<void> {
       ],
     ),
   );
+  // A tool call with the caches cold, as between real round trips (where the lab table's overhead is
+  // several times the one above): a sweep of 4 MB and a JSON parse before each call, untimed.
+  const sweep = new Float64Array(1 << 19);
+  const doc = JSON.stringify(Array.from({ length: 1_000 }, (_, i) => ({ i, s: `x${i}`, a: [i, i + 1] })));
+  let sink = 0;
+  const between = () => {
+    for (let i = 0; i < sweep.length; i += 8) sink += sweep[i] as number;
+    sink += (JSON.parse(doc) as unknown[]).length;
+  };
+  const coldRows: string[][] = [];
+  for (const b of bridges) {
+    const cold = await paired(() => direct(), b.llm, { pairs: 3_000, warmup: 300, between });
+    coldRows.push([b.label, us(spread(cold.a), 2), us(spread(cold.b), 2), us(spread(cold.diff), 2)]);
+  }
+  if (sink < 0) throw new Error('unreachable');
+  console.log(
+    formatTable(
+      'send_llm_prompt with the caches cold (a 4 MB sweep and a JSON parse before each call, untimed), in-process fetch: µs per call, median (p25–p75) of 3,000 pairs of calls, direct and through the bridge one after the other',
+      ['bridge', 'direct fetch + JSON', 'through the bridge', 'overhead (difference within each pair)'],
+      coldRows,
+    ),
+  );
   socket.close();
   for (const b of bridges) await b.stop();
   await lab.stop();
@@ -301,6 +339,10 @@ export async function runBridgeSplit(): Promise<void> {
     { name: 'registry: traceToolCall, OpenTelemetry off', run: () => traceToolCall('t', {}, async () => ok) },
     { name: 'validation: zod safeParse of the arguments', run: async () => schema.safeParse(args) },
     {
+      name: "validation: the registry's safeParse (a shortcut built from the zod schema)",
+      run: async () => safeParse(schema, args),
+    },
+    {
       name: 'availability: assertAvailable (state + canAdmit(), no status())',
       run: async () => assertAvailable(lm, 0),
     },
@@ -356,6 +398,7 @@ export async function runBridgeSplit(): Promise<void> {
       }),
     ),
   );
+
   breaker.stop();
   rateBreaker.stop();
   await backend.stop();

@@ -1,8 +1,9 @@
 /*
  * Bridge benchmark: the cost of `health()` with 4 and with 100 backends, and a tool call's overhead
  * through the bridge compared with calling the same lab backend directly, against the lab on
- * 127.0.0.1: direct and bridged calls alternate in rounds (15 rounds of 200 calls each), so a load
- * spike falls on both alike; printed as median (p25–p75) with the per-round difference. Then the
+ * 127.0.0.1: a direct call and a bridged one, one after the other, 4,000 times (bench/interleave.ts
+ * `paired`), so a slow spell of the machine falls on both calls of a pair; printed as median (p25–p75)
+ * of the calls and of the difference within each pair. Then the
  * split in process (bench/bridge-split.ts): no network, each piece timed alone.
  * Alone: `npx tsx --expose-gc bench/bridge.ts`.
  */
@@ -12,7 +13,7 @@ import type { BackendConfig, Bridge } from '../src/bridge/index.js';
 import { createNodeBridge } from '../src/bridge/node.js';
 import { startLab } from '../src/lab/index.js';
 import { runBridgeSplit } from './bridge-split.js';
-import { differences, interleaved, spread, us } from './interleave.js';
+import { paired, spread, us } from './interleave.js';
 import { formatTable } from './table.js';
 
 const quiet = { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} };
@@ -107,25 +108,17 @@ export async function runBridgeBench(): Promise<void> {
       });
       if (!result.success) throw new Error(`trigger_evolution failed: ${result.error}`);
     };
-    const rounds = 15;
-    const ops = 200;
-    const [d, b, de, be] = (await interleaved(
-      [
-        { name: 'http direct', run: direct },
-        { name: 'http bridge', run: viaBridge },
-        { name: 'ws direct', run: directEvolve },
-        { name: 'ws bridge', run: bridgeEvolve },
-      ],
-      { rounds, ops, warmup: 200 },
-    )) as [number[], number[], number[], number[]];
+    const pairs = 4_000;
+    const http = await paired(direct, viaBridge, { pairs, warmup: 300 });
+    const ws = await paired(directEvolve, bridgeEvolve, { pairs, warmup: 300 });
     socket.close();
     console.log(
       formatTable(
-        `Tool call through the bridge vs the backend called directly (lab on 127.0.0.1), µs per call: median (p25–p75) of ${rounds} interleaved rounds × ${ops} sequential calls`,
-        ['call', 'direct', 'through bridge', 'overhead (per-round difference)'],
+        `Tool call through the bridge vs the backend called directly (lab on 127.0.0.1), µs per call: median (p25–p75) of ${pairs.toLocaleString('en')} pairs of calls, direct and through the bridge one after the other`,
+        ['call', 'direct', 'through bridge', 'overhead (difference within each pair)'],
         [
-          ['send_llm_prompt (HTTP)', us(spread(d)), us(spread(b)), us(spread(differences(b, d)))],
-          ['trigger_evolution (WebSocket)', us(spread(de)), us(spread(be)), us(spread(differences(be, de)))],
+          ['send_llm_prompt (HTTP)', us(spread(http.a)), us(spread(http.b)), us(spread(http.diff))],
+          ['trigger_evolution (WebSocket)', us(spread(ws.a)), us(spread(ws.b)), us(spread(ws.diff))],
         ],
       ),
     );

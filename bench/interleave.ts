@@ -55,3 +55,51 @@ export const differences = (a: readonly number[], b: readonly number[]): number[
 /** "median (p25–p75)" in µs from ns. */
 export const us = (s: Spread, digits = 1): string =>
   `${(s.median / 1000).toFixed(digits)} (${(s.p25 / 1000).toFixed(digits)}–${(s.p75 / 1000).toFixed(digits)})`;
+
+/** Per-call times (ns) of two cases called in alternation, and the difference within each pair. */
+export interface Paired {
+  a: number[];
+  b: number[];
+  /** `b − a` of each pair. */
+  diff: number[];
+}
+
+/**
+ * `a` and `b` called one after the other, `pairs` times (a then b, then b then a, …), each call timed
+ * alone, after `warmup` untimed pairs; `between` (untimed) runs before every call. The finest
+ * interleaving: a slow spell of the machine falls on both calls of a pair, and the median of the
+ * per-pair differences is the overhead of `b` over `a`.
+ */
+export async function paired(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  options: { pairs: number; warmup: number; between?: () => void },
+): Promise<Paired> {
+  const between = options.between ?? (() => {});
+  const time = async (run: () => Promise<unknown>) => {
+    between();
+    const start = process.hrtime.bigint();
+    await run();
+    return Number(process.hrtime.bigint() - start);
+  };
+  for (let i = 0; i < options.warmup; i++) {
+    await a();
+    await b();
+  }
+  const out: Paired = { a: [], b: [], diff: [] };
+  for (let i = 0; i < options.pairs; i++) {
+    let ta: number;
+    let tb: number;
+    if (i % 2 === 0) {
+      ta = await time(a);
+      tb = await time(b);
+    } else {
+      tb = await time(b);
+      ta = await time(a);
+    }
+    out.a.push(ta);
+    out.b.push(tb);
+    out.diff.push(tb - ta);
+  }
+  return out;
+}
