@@ -149,9 +149,24 @@ describe('createAdaptiveThrottle', () => {
     expect(mean(served)).toBeGreaterThanOrEqual(475);
   });
 
+  test('minimumRequests: nothing is refused, and the snapshot shows no rejection, until the window holds that many requests', () => {
+    const throttle = createAdaptiveThrottle({
+      minimumRequests: 20,
+      clock: createManualClock(),
+      random: () => 0.99,
+    });
+    for (let i = 0; i < 19; i++) throttle.record(false); // a dead backend, 19 requests
+    expect(throttle.snapshot()).toMatchObject({ requests: 19, rejectProbability: 0, throttling: false });
+    expect(throttle.admit()).toBe(true);
+    throttle.record(false);
+    expect(throttle.snapshot()).toMatchObject({ requests: 20, throttling: true });
+    expect(throttle.admit()).toBe(false);
+  });
+
   test('rejects invalid options', () => {
     expect(() => createAdaptiveThrottle({ k: 0 })).toThrow(RangeError);
     expect(() => createAdaptiveThrottle({ windowMs: 0 })).toThrow(RangeError);
+    expect(() => createAdaptiveThrottle({ minimumRequests: -1 })).toThrow(RangeError);
   });
 });
 

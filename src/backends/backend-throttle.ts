@@ -62,17 +62,16 @@ export function createBackendThrottle(
   const throttle: AdaptiveThrottle = createAdaptiveThrottle({
     k: config?.k ?? BACKEND_THROTTLE_DEFAULTS.k,
     windowMs: config?.windowMs ?? BACKEND_THROTTLE_DEFAULTS.windowMs,
+    // Below it nothing is refused (a request counts once its outcome is recorded).
+    minimumRequests: config?.minimumRequests ?? BACKEND_THROTTLE_DEFAULTS.minimumRequests,
     clock: deps.clock,
     random: deps.random,
   });
-  const minimumRequests = config?.minimumRequests ?? BACKEND_THROTTLE_DEFAULTS.minimumRequests;
   // The hint: one slice of the window, about when the accepts counted so far start to age out.
   const retryAfterMs = Math.ceil((config?.windowMs ?? BACKEND_THROTTLE_DEFAULTS.windowMs) / 20);
   return {
     refusal(breakerOpen) {
-      if (breakerOpen) return undefined;
-      // Below the minimum nothing is refused (the request counts once its outcome is recorded).
-      if (throttle.snapshot().requests < minimumRequests || throttle.admit()) return undefined;
+      if (breakerOpen || throttle.admit()) return undefined;
       return new ThrottledError(name, throttle.snapshot().rejectProbability, retryAfterMs);
     },
     record(error) {

@@ -6,10 +6,10 @@
 import type { Clock } from '../clock.js';
 
 export interface SlidingCount {
-  /** Adds `n` (default 1) to the current slice. */
-  add(n?: number): void;
-  /** The sum over the window, as of now. */
-  total(): number;
+  /** Adds `n` (default 1) to the slice of `now` (default: the clock's). */
+  add(n?: number, now?: number): void;
+  /** The sum over the window, as of `now` (default: the clock's; a caller reading two counts reads the clock once). */
+  total(now?: number): number;
 }
 
 /** Creates a {@link SlidingCount} over `windowMs`, in `buckets` slices of `windowMs / buckets`. */
@@ -21,8 +21,8 @@ export function createSlidingCount(windowMs: number, buckets: number, clock: Clo
   let sum = 0;
   const slotOf = (index: number) => ((index % buckets) + buckets) % buckets;
   /** Moves the window to now: clears the slices that fell out of it. Returns the current slot. */
-  const roll = (): number => {
-    const index = Math.floor(clock.now() / bucketMs);
+  const roll = (now: number): number => {
+    const index = Math.floor(now / bucketMs);
     if (index > head) {
       const stale = Math.min(buckets, index - head);
       for (let i = 1; i <= stale; i++) {
@@ -35,13 +35,13 @@ export function createSlidingCount(windowMs: number, buckets: number, clock: Clo
     return slotOf(head);
   };
   return {
-    add(n = 1) {
-      const slot = roll();
+    add(n = 1, now = clock.now()) {
+      const slot = roll(now);
       slices[slot] = (slices[slot] as number) + n;
       sum += n;
     },
-    total() {
-      roll();
+    total(now = clock.now()) {
+      roll(now);
       return sum;
     },
   };

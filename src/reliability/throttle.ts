@@ -44,6 +44,11 @@ export interface AdaptiveThrottleOptions {
    * not reject in step). Default `Math.random`.
    */
   random?: () => number;
+  /**
+   * Requests the window must hold before anything is rejected locally (one failed call of a quiet
+   * backend must not halve its traffic). Default 0.
+   */
+  minimumRequests?: number;
 }
 
 export interface AdaptiveThrottleSnapshot {
@@ -84,37 +89,43 @@ export function createAdaptiveThrottle(options: AdaptiveThrottleOptions = {}): A
   const windowMs = checkNumber('windowMs', options.windowMs ?? 120_000, { positive: true });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
+  const minimumRequests = checkNumber('minimumRequests', options.minimumRequests ?? 0, { min: 0 });
   const requests = createSlidingCount(windowMs, BUCKETS, clock);
   const accepts = createSlidingCount(windowMs, BUCKETS, clock);
   let totalRejected = 0;
   /** Sum of the probabilities seen by `admit()`, less one per rejection: always in [0, 1) after it. */
   let carry = random();
 
-  const probability = () => {
-    const sent = requests.total();
-    return Math.max(0, (sent - k * accepts.total()) / (sent + 1));
-  };
+  const probability = (sent: number, accepted: number) => Math.max(0, (sent - k * accepted) / (sent + 1));
 
   return {
     admit() {
-      const p = probability();
+      // One clock read for the two counts: this runs before every attempt.
+      const now = clock.now();
+      const sent = requests.total(now);
+      if (sent < minimumRequests) return true;
+      const p = probability(sent, accepts.total(now));
       if (p === 0) return true;
       carry += p;
       if (carry < 1) return true;
       carry -= 1;
-      requests.add();
+      requests.add(1, now);
       totalRejected++;
       return false;
     },
     record(accepted) {
-      requests.add();
-      if (accepted) accepts.add();
+      const now = clock.now();
+      requests.add(1, now);
+      if (accepted) accepts.add(1, now);
     },
     snapshot() {
-      const rejectProbability = probability();
+      const now = clock.now();
+      const sent = requests.total(now);
+      const accepted = accepts.total(now);
+      const rejectProbability = sent < minimumRequests ? 0 : probability(sent, accepted);
       return {
-        requests: requests.total(),
-        accepts: accepts.total(),
+        requests: sent,
+        accepts: accepted,
         rejectProbability,
         throttling: rejectProbability > 0,
         totalRejected,
