@@ -5,9 +5,9 @@
  * literals, arrays, tuples, optional, nullable, default, unknown), that returns what zod would for a
  * value it accepts. Anything it is not sure of (a failed check, an `undefined` where zod has rules of
  * its own, a schema kind or check it does not know) goes to zod itself, so a failure is always zod's
- * (the field named). Why: zod runs a generic step per field and check; between real round trips, with
- * the caches cold, a tool's arguments and its backend's reply cost ~4–5 µs each to check that way
- * (`bench/bridge-split.ts`). Tested against zod on generated values (test/parse-shortcut.test.ts).
+ * (the field named). Why: zod runs a generic step per field and check, on every call; the split table
+ * of `bench/bridge-split.ts` times `send_llm_prompt`'s arguments both ways ("validation" rows).
+ * Tested against zod on generated values (test/parse-shortcut.test.ts).
  */
 import { z } from 'zod';
 
@@ -15,7 +15,6 @@ import { z } from 'zod';
 export const UNSURE: unique symbol = Symbol('unsure');
 /** A schema's shortcut: what zod's `data` would be for `value`, or {@link UNSURE}. */
 export type Shortcut = (value: unknown) => unknown;
-type Check = Shortcut;
 
 /** The parts of zod's internals the compiler reads (zod 4). */
 interface Internals {
@@ -71,11 +70,11 @@ interface Property {
   /** For an absent key: omit it, or use the default. */
   absent: 'omit' | 'default' | 'unsure';
   defaultOf?: () => unknown;
-  check: Check;
+  check: Shortcut;
 }
 
 /** Compiles one schema node; undefined when the node (or one inside it) is of a kind not covered. */
-function compile(schema: Internals): Check | undefined {
+function compile(schema: Internals): Shortcut | undefined {
   const def = schema._zod.def;
   const checks = (def.checks ?? []).map((check) => check._zod.def);
   if (def.coerce) return undefined;
@@ -136,13 +135,13 @@ function compile(schema: Internals): Check | undefined {
       const items = (def.items as Internals[]).map(compile);
       const rest = def.rest ? compile(def.rest as Internals) : null;
       if (checks.length || rest === undefined || items.some((item) => item === undefined)) return undefined;
-      const fixed = items as Check[];
+      const fixed = items as Shortcut[];
       return (value) => {
         if (!Array.isArray(value) || value.length < fixed.length) return UNSURE;
         if (!rest && value.length > fixed.length) return UNSURE;
         const out = new Array<unknown>(value.length);
         for (let i = 0; i < value.length; i++) {
-          const item = (i < fixed.length ? (fixed[i] as Check) : (rest as Check))(value[i]);
+          const item = (i < fixed.length ? (fixed[i] as Shortcut) : (rest as Shortcut))(value[i]);
           if (item === UNSURE) return UNSURE;
           out[i] = item;
         }
@@ -157,7 +156,7 @@ function compile(schema: Internals): Check | undefined {
 }
 
 /** The inner schema of `optional` or `default`, compiled; not when it is itself one of those. */
-function innerOf(def: Record<string, unknown>): Check | undefined {
+function innerOf(def: Record<string, unknown>): Shortcut | undefined {
   const inner = def.innerType as Internals;
   const type = inner._zod.def.type;
   if (type === 'optional' || type === 'default' || type === 'prefault') return undefined;
@@ -165,7 +164,7 @@ function innerOf(def: Record<string, unknown>): Check | undefined {
 }
 
 /** `z.object` (unknown keys stripped): keys in the shape's order, an absent optional omitted. */
-function compileObject(def: Record<string, unknown>, checks: CheckDef[]): Check | undefined {
+function compileObject(def: Record<string, unknown>, checks: CheckDef[]): Shortcut | undefined {
   if (checks.length || def.catchall !== undefined) return undefined;
   const properties: Property[] = [];
   for (const [key, child] of Object.entries(def.shape as Record<string, Internals>)) {
