@@ -184,6 +184,18 @@ describe('safeParse: a shortcut built from a zod schema, answering what zod answ
     expect(answered).toBeGreaterThan(100);
   });
 
+  it('leaves a recursive schema (a getter in its shape) to zod, instead of recursing without end', () => {
+    const node: z.ZodType = z.object({
+      name: z.string(),
+      get children() {
+        return z.array(node).optional();
+      },
+    });
+    const tree = { name: 'a', children: [{ name: 'b', children: [] }] };
+    expect(safeParse(node, tree)).toEqual(node.safeParse(tree));
+    expect(safeParse(node, { name: 1 }).success).toBe(false);
+  });
+
   it('gives a fresh default each time, as zod does (a default array is not shared)', () => {
     const a = safeParse(lists, { pair: null, nested: {} });
     const b = safeParse(lists, { pair: null, nested: {} });

@@ -73,8 +73,24 @@ interface Property {
   check: Shortcut;
 }
 
-/** Compiles one schema node; undefined when the node (or one inside it) is of a kind not covered. */
+/** Schemas being compiled: one met again inside itself (a getter in a shape) is recursive. */
+const compiling = new Set<Internals>();
+
+/**
+ * Compiles one schema node; undefined when the node (or one inside it) is of a kind not covered, or
+ * contains itself (zod answers for recursive schemas).
+ */
 function compile(schema: Internals): Shortcut | undefined {
+  if (compiling.has(schema)) return undefined;
+  compiling.add(schema);
+  try {
+    return compileNode(schema);
+  } finally {
+    compiling.delete(schema);
+  }
+}
+
+function compileNode(schema: Internals): Shortcut | undefined {
   const def = schema._zod.def;
   const checks = (def.checks ?? []).map((check) => check._zod.def);
   if (def.coerce) return undefined;
