@@ -5,14 +5,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-import { isLoopbackHost } from '../net/loopback.js';
+import { bracket, isLoopbackHost, isLoopbackOrigin } from '../net/loopback.js';
 
-export { isLoopbackHost };
-
-/** `[::1]` for an IPv6 literal, the host unchanged otherwise. */
-export function bracket(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
+export { bracket, isLoopbackHost };
 
 /**
  * Host header values accepted for a server bound to `host:port`, plus `extra` (configured
@@ -36,13 +31,7 @@ export function hostAllowed(header: string | undefined, allowed: ReadonlySet<str
 
 /** Whether `origin` is a loopback origin or one of `extra` (exact match, e.g. `https://app.example`). */
 export function originAllowed(origin: string, extra: readonly string[]): boolean {
-  if (extra.includes(origin)) return true;
-  try {
-    const url = new URL(origin);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname);
-  } catch {
-    return false;
-  }
+  return extra.includes(origin) || isLoopbackOrigin(origin);
 }
 
 /**

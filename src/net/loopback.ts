@@ -19,7 +19,8 @@ export function isLoopbackOrigin(origin: string): boolean {
   return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname);
 }
 
-function bracket(host: string): string {
+/** `[::1]` for an IPv6 literal, the host unchanged otherwise (as it goes before `:port`). */
+export function bracket(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
