@@ -92,6 +92,21 @@ async function until<T>(
   }
 }
 
+/** Sends messages 0…N−1 to agent-7 while the router is away: each answered queued and durable; their ids. */
+async function queueMessages(client: Client): Promise<string[]> {
+  const ids: string[] = [];
+  for (let n = 0; n < N; n++) {
+    const answer = await callTool(client, 'send_a2a_message', {
+      to_agent: 'agent-7',
+      message_type: 'task_update',
+      content: { n },
+    });
+    expect(answer, `message ${n}`).toMatchObject({ success: true, queued: true, durable: true });
+    ids.push(answer.message_id as string);
+  }
+  return ids;
+}
+
 async function a2aState(client: Client): Promise<string> {
   const state = await callTool(client, 'get_os_state', { include: ['health'] });
   const health = state.health as { backends: Record<string, { state: string }> };
@@ -120,25 +135,10 @@ describe('restart', () => {
 
     lab.fault('a2a', 'down');
     await until('a2a down', async () => ((await a2aState(first.client)) !== 'CONNECTED' ? true : undefined));
-    const ids: string[] = [];
-    for (let n = 0; n < N; n++) {
-      const answer = await callTool(first.client, 'send_a2a_message', {
-        to_agent: 'agent-7',
-        message_type: 'task_update',
-        content: { n },
-      });
-      expect(answer, `message ${n}`).toMatchObject({ success: true, queued: true, durable: true });
-      ids.push(answer.message_id as string);
-    }
+    const ids = await queueMessages(first.client);
 
     // Crash: no shutdown, no flush.
-    const pid = first.transport.pid;
-    expect(pid).toBeTypeOf('number');
-    const exited = new Promise<void>((resolve) => {
-      first.transport.onclose = () => resolve();
-    });
-    process.kill(pid as number, 'SIGKILL');
-    await exited;
+    await killBridge(first);
     expect(readOutboxLog(join(dataDir, OUTBOX_FILE_NAME)).map((m) => m.id)).toEqual(ids);
     expect(lab.a2a.count()).toBe(1);
 
@@ -163,8 +163,7 @@ describe('restart', () => {
   });
 });
 
-/** A port nothing listens on yet. */
-
+/** SIGKILLs the bridge's process (no shutdown, no flush) and waits until it is gone. */
 async function killBridge(bridge: RunningBridge): Promise<void> {
   const pid = bridge.transport.pid;
   expect(pid).toBeTypeOf('number');
@@ -183,16 +182,7 @@ test('A2A messages written to a router that never read them are resent after a S
   const dataDir = tempDir();
   const port = await freePort();
   const first = await spawnBridge({ urls: { ...lab.urls, a2a: `ws://127.0.0.1:${port}/a2a` } }, dataDir);
-  const ids: string[] = [];
-  for (let n = 0; n < N; n++) {
-    const answer = await callTool(first.client, 'send_a2a_message', {
-      to_agent: 'agent-7',
-      message_type: 'task_update',
-      content: { n },
-    });
-    expect(answer, `message ${n}`).toMatchObject({ success: true, queued: true, durable: true });
-    ids.push(answer.message_id as string);
-  }
+  const ids = await queueMessages(first.client);
 
   // The router comes back but never reads: its TCP sockets are paused, so no ping sent after the
   // messages is answered and nothing confirms them. The bridge writes them all (its queue drains).
