@@ -188,15 +188,17 @@ describe('no secret from the configuration reaches any output', () => {
         c.reports.push(serialize(bridge.health()));
         for (const name of bridge.backendNames()) c.reports.push(serialize(bridge.backend(name)?.status()));
       };
-      try {
-        await bridge.start();
-        await until(() => bridge.health().status === 'pass' || bridge.health().status === 'warn', SAFETY_MS);
-        await until(
+      const socketsConnected = (label: string) =>
+        until(
           () =>
             ['evolution', 'agents', 'a2a'].every((n) => bridge.health().backends[n]?.state === 'CONNECTED'),
           SAFETY_MS,
-          'sockets connected',
+          label,
         );
+      try {
+        await bridge.start();
+        await until(() => bridge.health().status === 'pass' || bridge.health().status === 'warn', SAFETY_MS);
+        await socketsConnected('sockets connected');
         // Happy path: every tool answers.
         await callAll();
         expect(await call('send_llm_prompt')).toMatchObject({ success: true });
@@ -253,12 +255,7 @@ describe('no secret from the configuration reaches any output', () => {
         downCodes = null;
         // Recovery: the queued A2A messages are delivered and reported.
         lab.clear();
-        await until(
-          () =>
-            ['evolution', 'agents', 'a2a'].every((n) => bridge.health().backends[n]?.state === 'CONNECTED'),
-          SAFETY_MS,
-          'sockets reconnected',
-        );
+        await socketsConnected('sockets reconnected');
         await callAll();
       } finally {
         await bridge.stop();
