@@ -3,14 +3,16 @@
  * through the bridge compared with calling the same lab backend directly, against the lab on
  * 127.0.0.1: a direct call and a bridged one, one after the other, 4,000 times (bench/interleave.ts
  * `paired`), so a slow spell of the machine falls on both calls of a pair; printed as median (p25–p75)
- * of the calls and of the difference within each pair. Then the
- * split in process (bench/bridge-split.ts): no network, each piece timed alone.
+ * of the calls and of the difference within each pair. Each call has a floor row: the direct call
+ * given only the guards every bridged call has (a timeout timer; for HTTP an AbortSignal, for the
+ * socket a write callback). Then the split in process (bench/bridge-split.ts): no network, each piece timed alone.
  * Alone: `npx tsx --expose-gc bench/bridge.ts`.
  */
 import { pathToFileURL } from 'node:url';
 import { WebSocket } from 'ws';
 import type { BackendConfig, Bridge } from '../src/bridge/index.js';
 import { createNodeBridge } from '../src/bridge/node.js';
+import { systemClock } from '../src/clock.js';
 import { startLab } from '../src/lab/index.js';
 import { runBridgeSplit } from './bridge-split.js';
 import { paired, spread, us } from './interleave.js';
@@ -80,6 +82,34 @@ export async function runBridgeBench(): Promise<void> {
       });
       await response.json();
     };
+    // The floor of an attempt the bridge guards: the same fetch given an AbortSignal (a controller
+    // reused for 8 attempts, as the transport's pool does) and a timeout timer on the clock, nothing
+    // else. Node 20's fetch pays for the signal (a listener, a WeakRef and a finalizer per request).
+    let guard = new AbortController();
+    let guardUses = 0;
+    const guardedDirect = async () => {
+      if (++guardUses > 8) {
+        guard = new AbortController();
+        guardUses = 1;
+      }
+      const controller = guard;
+      const timer = systemClock.setTimeout(() => controller.abort(), 30_000);
+      try {
+        const response = await fetch(`${lab.urls.lmStudio}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'local',
+            messages: [{ role: 'user', content: prompt.prompt }],
+            max_tokens: 16,
+          }),
+          signal: controller.signal,
+        });
+        await response.json();
+      } finally {
+        systemClock.clearTimeout(timer);
+      }
+    };
     const viaBridge = async () => {
       const result = await bridge.callTool('send_llm_prompt', prompt);
       if (!result.success) throw new Error(`send_llm_prompt failed: ${result.error}`);
@@ -87,20 +117,30 @@ export async function runBridgeBench(): Promise<void> {
     const socket = new WebSocket(lab.urls.evolution);
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     let next = 0;
-    const directEvolve = () => {
+    // `guarded`: the floor of a request the bridge guards — a timeout timer on the clock and a write
+    // callback (how the backend learns that a frame was not written), nothing else.
+    const evolve = (guarded: boolean) => () => {
       const requestId = `bench_${next++}`;
       return new Promise<void>((resolve) => {
+        const timer = guarded ? systemClock.setTimeout(() => {}, 60_000) : undefined;
         const onMessage = (data: Buffer) => {
           if ((JSON.parse(String(data)) as { requestId?: string }).requestId !== requestId) return;
           socket.off('message', onMessage);
+          if (guarded) systemClock.clearTimeout(timer);
           resolve();
         };
         socket.on('message', onMessage);
-        socket.send(
-          JSON.stringify({ requestId, action: 'evolve', seed_shader: 'void main(){}', generations: 1 }),
-        );
+        const frame = JSON.stringify({
+          requestId,
+          action: 'evolve',
+          seed_shader: 'void main(){}',
+          generations: 1,
+        });
+        if (guarded) socket.send(frame, () => {});
+        else socket.send(frame);
       });
     };
+    const directEvolve = evolve(false);
     const bridgeEvolve = async () => {
       const result = await bridge.callTool('trigger_evolution', {
         seed_shader: 'void main(){}',
@@ -110,15 +150,34 @@ export async function runBridgeBench(): Promise<void> {
     };
     const pairs = 4_000;
     const http = await paired(direct, viaBridge, { pairs, warmup: 300 });
+    const httpFloor = await paired(direct, guardedDirect, { pairs, warmup: 300 });
     const ws = await paired(directEvolve, bridgeEvolve, { pairs, warmup: 300 });
+    const wsFloor = await paired(directEvolve, evolve(true), { pairs, warmup: 300 });
     socket.close();
     console.log(
       formatTable(
         `Tool call through the bridge vs the backend called directly (lab on 127.0.0.1), µs per call: median (p25–p75) of ${pairs.toLocaleString('en')} pairs of calls, direct and through the bridge one after the other`,
-        ['call', 'direct', 'through bridge', 'overhead (difference within each pair)'],
+        [
+          'call',
+          'direct',
+          'through bridge (floor: guarded direct)',
+          'overhead (difference within each pair)',
+        ],
         [
           ['send_llm_prompt (HTTP)', us(spread(http.a)), us(spread(http.b)), us(spread(http.diff))],
+          [
+            'floor: the direct call with a signal and a timeout',
+            us(spread(httpFloor.a)),
+            us(spread(httpFloor.b)),
+            us(spread(httpFloor.diff)),
+          ],
           ['trigger_evolution (WebSocket)', us(spread(ws.a)), us(spread(ws.b)), us(spread(ws.diff))],
+          [
+            'floor: the direct call with a timeout and a write callback',
+            us(spread(wsFloor.a)),
+            us(spread(wsFloor.b)),
+            us(spread(wsFloor.diff)),
+          ],
         ],
       ),
     );
