@@ -184,6 +184,33 @@ describe('safeParse: a shortcut built from a zod schema, answering what zod answ
     expect(answered).toBeGreaterThan(100);
   });
 
+  it('reads stacked bounds as zod does: the tightest wins, exclusive over inclusive at the same value', () => {
+    const numbers = [
+      z.number().gte(5).gt(5),
+      z.number().gt(5).gte(5),
+      z.number().gt(3).gte(5),
+      z.number().lte(5).lt(5),
+      z.number().lt(5).lte(5),
+      z.number().lt(7).lte(5),
+      z.number().int().gte(1).lte(3).lt(3),
+    ];
+    for (const schema of numbers) {
+      expect(shortcutOf(schema)).toBeTypeOf('function');
+      for (const value of [-1, 1, 2.5, 3, 4, 4.5, 5, 5.5, 6, 7, 8]) agrees(schema, value);
+    }
+    const lengths = [z.string().min(2).min(3).max(5).max(4), z.array(z.number()).min(1).min(2).max(3)];
+    for (const schema of lengths) {
+      expect(shortcutOf(schema)).toBeTypeOf('function');
+      for (let length = 0; length <= 6; length++) {
+        agrees(schema, 'x'.repeat(length));
+        agrees(
+          schema,
+          Array.from({ length }, () => 1),
+        );
+      }
+    }
+  });
+
   it('leaves a recursive schema (a getter in its shape) to zod, instead of recursing without end', () => {
     const node: z.ZodType = z.object({
       name: z.string(),

@@ -34,8 +34,8 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
  */
 const lengthWhen = (z.string().min(0) as unknown as Internals)._zod.def.checks?.[0]?._zod.def.when;
 
-/** The checks of a string or array (lengths only), or undefined when there is another kind. */
-function lengthChecks(checks: CheckDef[]): ((length: number) => boolean) | undefined {
+/** The bounds of a string's or array's length (length checks only), or undefined when there is another kind. */
+function lengthBounds(checks: CheckDef[]): { min: number; max: number } | undefined {
   let min = 0;
   let max = Number.POSITIVE_INFINITY;
   for (const check of checks) {
@@ -45,23 +45,40 @@ function lengthChecks(checks: CheckDef[]): ((length: number) => boolean) | undef
       max = Math.min(max, check.maximum);
     else return undefined;
   }
-  return (length) => length >= min && length <= max;
+  return { min, max };
 }
 
-/** The checks of a number (bounds, safe integer), or undefined when there is another kind. */
+/**
+ * The checks of a number (bounds, safe integer) as one test, or undefined when there is another kind.
+ * One function with the bounds folded in, not a function per check: between real round trips the
+ * code runs with cold caches, where every function called counts.
+ */
 function numberChecks(checks: CheckDef[]): ((value: number) => boolean) | undefined {
-  const tests: ((value: number) => boolean)[] = [];
+  let low = Number.NEGATIVE_INFINITY;
+  let lowInclusive = true;
+  let high = Number.POSITIVE_INFINITY;
+  let highInclusive = true;
+  let integer = false;
   for (const check of checks) {
     if (check.when !== undefined) return undefined;
     const { value: bound, inclusive } = check;
-    if (check.check === 'greater_than' && typeof bound === 'number')
-      tests.push(inclusive ? (v) => v >= bound : (v) => v > bound);
-    else if (check.check === 'less_than' && typeof bound === 'number')
-      tests.push(inclusive ? (v) => v <= bound : (v) => v < bound);
-    else if (check.check === 'number_format' && check.format === 'safeint') tests.push(Number.isSafeInteger);
+    if (check.check === 'greater_than' && typeof bound === 'number') {
+      if (bound > low || (bound === low && !inclusive)) {
+        low = bound;
+        lowInclusive = inclusive === true;
+      }
+    } else if (check.check === 'less_than' && typeof bound === 'number') {
+      if (bound < high || (bound === high && !inclusive)) {
+        high = bound;
+        highInclusive = inclusive === true;
+      }
+    } else if (check.check === 'number_format' && check.format === 'safeint') integer = true;
     else return undefined;
   }
-  return (value) => tests.every((test) => test(value));
+  return (value) =>
+    (lowInclusive ? value >= low : value > low) &&
+    (highInclusive ? value <= high : value < high) &&
+    (!integer || Number.isSafeInteger(value));
 }
 
 /** A property of an object schema: how an absent key is read, and the check of a present value. */
@@ -96,9 +113,11 @@ function compileNode(schema: Internals): Shortcut | undefined {
   if (def.coerce) return undefined;
   switch (def.type) {
     case 'string': {
-      const ok = lengthChecks(checks);
-      if (!ok) return undefined;
-      return (value) => (typeof value === 'string' && ok(value.length) ? value : UNSURE);
+      const bounds = lengthBounds(checks);
+      if (!bounds) return undefined;
+      const { min, max } = bounds;
+      return (value) =>
+        typeof value === 'string' && value.length >= min && value.length <= max ? value : UNSURE;
     }
     case 'number': {
       const ok = numberChecks(checks);
@@ -134,10 +153,11 @@ function compileNode(schema: Internals): Shortcut | undefined {
     }
     case 'array': {
       const element = compile(def.element as Internals);
-      const ok = lengthChecks(checks);
-      if (!element || !ok) return undefined;
+      const bounds = lengthBounds(checks);
+      if (!element || !bounds) return undefined;
+      const { min, max } = bounds;
       return (value) => {
-        if (!Array.isArray(value) || !ok(value.length)) return UNSURE;
+        if (!Array.isArray(value) || value.length < min || value.length > max) return UNSURE;
         const out = new Array<unknown>(value.length);
         for (let i = 0; i < value.length; i++) {
           const item = element(value[i]);
