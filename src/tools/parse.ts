@@ -34,8 +34,8 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
  */
 const lengthWhen = (z.string().min(0) as unknown as Internals)._zod.def.checks?.[0]?._zod.def.when;
 
-/** The bounds of a string's or array's length (length checks only), or undefined when there is another kind. */
-function lengthBounds(checks: CheckDef[]): { min: number; max: number } | undefined {
+/** The checks of a string or array (lengths only), or undefined when there is another kind. */
+function lengthChecks(checks: CheckDef[]): ((length: number) => boolean) | undefined {
   let min = 0;
   let max = Number.POSITIVE_INFINITY;
   for (const check of checks) {
@@ -45,40 +45,23 @@ function lengthBounds(checks: CheckDef[]): { min: number; max: number } | undefi
       max = Math.min(max, check.maximum);
     else return undefined;
   }
-  return { min, max };
+  return (length) => length >= min && length <= max;
 }
 
-/**
- * The checks of a number (bounds, safe integer) as one test, or undefined when there is another kind.
- * One function with the bounds folded in, not a function per check: between real round trips the
- * code runs with cold caches, where every function called counts.
- */
+/** The checks of a number (bounds, safe integer), or undefined when there is another kind. */
 function numberChecks(checks: CheckDef[]): ((value: number) => boolean) | undefined {
-  let low = Number.NEGATIVE_INFINITY;
-  let lowInclusive = true;
-  let high = Number.POSITIVE_INFINITY;
-  let highInclusive = true;
-  let integer = false;
+  const tests: ((value: number) => boolean)[] = [];
   for (const check of checks) {
     if (check.when !== undefined) return undefined;
     const { value: bound, inclusive } = check;
-    if (check.check === 'greater_than' && typeof bound === 'number') {
-      if (bound > low || (bound === low && !inclusive)) {
-        low = bound;
-        lowInclusive = inclusive === true;
-      }
-    } else if (check.check === 'less_than' && typeof bound === 'number') {
-      if (bound < high || (bound === high && !inclusive)) {
-        high = bound;
-        highInclusive = inclusive === true;
-      }
-    } else if (check.check === 'number_format' && check.format === 'safeint') integer = true;
+    if (check.check === 'greater_than' && typeof bound === 'number')
+      tests.push(inclusive ? (v) => v >= bound : (v) => v > bound);
+    else if (check.check === 'less_than' && typeof bound === 'number')
+      tests.push(inclusive ? (v) => v <= bound : (v) => v < bound);
+    else if (check.check === 'number_format' && check.format === 'safeint') tests.push(Number.isSafeInteger);
     else return undefined;
   }
-  return (value) =>
-    (lowInclusive ? value >= low : value > low) &&
-    (highInclusive ? value <= high : value < high) &&
-    (!integer || Number.isSafeInteger(value));
+  return (value) => tests.every((test) => test(value));
 }
 
 /** A property of an object schema: how an absent key is read, and the check of a present value. */
@@ -113,11 +96,9 @@ function compileNode(schema: Internals): Shortcut | undefined {
   if (def.coerce) return undefined;
   switch (def.type) {
     case 'string': {
-      const bounds = lengthBounds(checks);
-      if (!bounds) return undefined;
-      const { min, max } = bounds;
-      return (value) =>
-        typeof value === 'string' && value.length >= min && value.length <= max ? value : UNSURE;
+      const ok = lengthChecks(checks);
+      if (!ok) return undefined;
+      return (value) => (typeof value === 'string' && ok(value.length) ? value : UNSURE);
     }
     case 'number': {
       const ok = numberChecks(checks);
@@ -153,11 +134,10 @@ function compileNode(schema: Internals): Shortcut | undefined {
     }
     case 'array': {
       const element = compile(def.element as Internals);
-      const bounds = lengthBounds(checks);
-      if (!element || !bounds) return undefined;
-      const { min, max } = bounds;
+      const ok = lengthChecks(checks);
+      if (!element || !ok) return undefined;
       return (value) => {
-        if (!Array.isArray(value) || value.length < min || value.length > max) return UNSURE;
+        if (!Array.isArray(value) || !ok(value.length)) return UNSURE;
         const out = new Array<unknown>(value.length);
         for (let i = 0; i < value.length; i++) {
           const item = element(value[i]);
