@@ -5,7 +5,9 @@
  * `paired`), so a slow spell of the machine falls on both calls of a pair; printed as median (p25–p75)
  * of the calls and of the difference within each pair. Each call has a floor row: the direct call
  * given only the guards every bridged call has (a timeout timer; for HTTP an AbortSignal, for the
- * socket a write callback). Then the split in process (bench/bridge-split.ts): no network, each piece timed alone.
+ * socket a write callback). With `BASELINE=<checkout of an earlier commit>`, that version's bridge
+ * runs on the same lab and the two are called in alternation (`BASELINE_LABEL` names it). Then the
+ * split in process (bench/bridge-split.ts): no network, each piece timed alone.
  * Alone: `npx tsx --expose-gc bench/bridge.ts`.
  */
 import { pathToFileURL } from 'node:url';
@@ -35,6 +37,45 @@ function nsPer(ops: number, fn: () => unknown): number {
   return Number(process.hrtime.bigint() - start) / ops;
 }
 
+/** A started bridge with every backend connected. */
+async function connectedBridge(
+  create: typeof createNodeBridge,
+  backends: Record<string, BackendConfig>,
+): Promise<Bridge> {
+  const bridge = create({ backends, logger: quiet });
+  try {
+    await bridge.start();
+    await until(() =>
+      Object.values(bridge.health().backends).every(
+        (b) => b.state === 'CONNECTED' || b.state === 'UP' || b.kind === 'webmcp',
+      ),
+    );
+  } catch (error) {
+    await bridge.stop();
+    throw error;
+  }
+  return bridge;
+}
+
+/**
+ * This version's bridge and the one of the checkout named by `BASELINE` (if any), made alike, side
+ * by side on the same lab.
+ */
+async function versusBaseline(
+  backends: Record<string, BackendConfig>,
+): Promise<{ current: Bridge; baseline: Bridge; label: string } | undefined> {
+  const dir = process.env.BASELINE;
+  if (!dir) return undefined;
+  const module = (await import(pathToFileURL(`${dir}/src/bridge/node.ts`).href)) as {
+    createNodeBridge: typeof createNodeBridge;
+  };
+  return {
+    current: await connectedBridge(createNodeBridge, backends),
+    baseline: await connectedBridge(module.createNodeBridge, backends),
+    label: process.env.BASELINE_LABEL ?? dir,
+  };
+}
+
 export async function runBridgeBench(): Promise<void> {
   const lab = await startLab({ wsPort: 0, httpPort: 0 });
   const bridges: Bridge[] = [];
@@ -53,14 +94,8 @@ export async function runBridgeBench(): Promise<void> {
       ['4 backends', defaults],
       ['100 backends', many],
     ] as const) {
-      const bridge = createNodeBridge({ backends, logger: quiet });
+      const bridge = await connectedBridge(createNodeBridge, backends);
       bridges.push(bridge);
-      await bridge.start();
-      await until(() =>
-        Object.values(bridge.health().backends).every(
-          (b) => b.state === 'CONNECTED' || b.state === 'UP' || b.kind === 'webmcp',
-        ),
-      );
       const ns = nsPer(label === '4 backends' ? 200_000 : 20_000, () => bridge.health());
       healthRows.push([label, `${(ns / 1_000).toFixed(2)}`]);
     }
@@ -181,6 +216,34 @@ export async function runBridgeBench(): Promise<void> {
         ],
       ),
     );
+    const versus = await versusBaseline(defaults);
+    if (versus) {
+      bridges.push(versus.current, versus.baseline);
+      const call = (on: Bridge, name: string, args: Record<string, unknown>) => async () => {
+        const result = await on.callTool(name, args);
+        if (!result.success) throw new Error(`${name} failed: ${result.error}`);
+      };
+      const evolveArgs = { seed_shader: 'void main(){}', generations: 1 };
+      const cases = [
+        ['send_llm_prompt (HTTP)', 'send_llm_prompt', prompt],
+        ['trigger_evolution (WebSocket)', 'trigger_evolution', evolveArgs],
+      ] as const;
+      const rows: string[][] = [];
+      for (const [label, name, args] of cases) {
+        const p = await paired(call(versus.baseline, name, args), call(versus.current, name, args), {
+          pairs,
+          warmup: 300,
+        });
+        rows.push([label, us(spread(p.a)), us(spread(p.b)), us(spread(p.diff))]);
+      }
+      console.log(
+        formatTable(
+          `This version vs ${versus.label} through the lab: two bridges made alike on one lab, called in alternation, µs per call: median (p25–p75) of ${pairs.toLocaleString('en')} pairs`,
+          ['call', versus.label, 'this version', 'this version − baseline (within each pair)'],
+          rows,
+        ),
+      );
+    }
     await runBridgeSplit();
   } finally {
     for (const bridge of bridges) await bridge.stop();
