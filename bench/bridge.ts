@@ -17,7 +17,7 @@ import { createNodeBridge } from '../src/bridge/node.js';
 import { systemClock } from '../src/clock.js';
 import { startLab } from '../src/lab/index.js';
 import { runBridgeSplit } from './bridge-split.js';
-import { paired, spread, us } from './interleave.js';
+import { type Paired, paired, spread, us } from './interleave.js';
 import { formatTable } from './table.js';
 
 const quiet = { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} };
@@ -36,6 +36,14 @@ function nsPer(ops: number, fn: () => unknown): number {
   for (let i = 0; i < ops; i++) fn();
   return Number(process.hrtime.bigint() - start) / ops;
 }
+
+/** A table row: the label, then median (p25–p75) of each side and of the differences. */
+const pairRow = (label: string, p: Paired): string[] => [
+  label,
+  us(spread(p.a)),
+  us(spread(p.b)),
+  us(spread(p.diff)),
+];
 
 /** A started bridge with every backend connected. */
 async function connectedBridge(
@@ -138,10 +146,12 @@ export async function runBridgeBench(): Promise<void> {
         systemClock.clearTimeout(timer);
       }
     };
-    const viaBridge = async () => {
-      const result = await bridge.callTool('send_llm_prompt', prompt);
-      if (!result.success) throw new Error(`send_llm_prompt failed: ${result.error}`);
+    /** A tool call through `on` that throws unless it succeeded. */
+    const call = (on: Bridge, name: string, args: Record<string, unknown>) => async () => {
+      const result = await on.callTool(name, args);
+      if (!result.success) throw new Error(`${name} failed: ${result.error}`);
     };
+    const viaBridge = call(bridge, 'send_llm_prompt', prompt);
     const socket = new WebSocket(lab.urls.evolution);
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     let next = 0;
@@ -169,13 +179,8 @@ export async function runBridgeBench(): Promise<void> {
       });
     };
     const directEvolve = evolve(false);
-    const bridgeEvolve = async () => {
-      const result = await bridge.callTool('trigger_evolution', {
-        seed_shader: 'void main(){}',
-        generations: 1,
-      });
-      if (!result.success) throw new Error(`trigger_evolution failed: ${result.error}`);
-    };
+    const evolveArgs = { seed_shader: 'void main(){}', generations: 1 };
+    const bridgeEvolve = call(bridge, 'trigger_evolution', evolveArgs);
     const pairs = 4_000;
     const http = await paired(direct, viaBridge, { pairs, warmup: 300 });
     const httpFloor = await paired(direct, guardedDirect, { pairs, warmup: 300 });
@@ -192,31 +197,16 @@ export async function runBridgeBench(): Promise<void> {
           'overhead (difference within each pair)',
         ],
         [
-          ['send_llm_prompt (HTTP)', us(spread(http.a)), us(spread(http.b)), us(spread(http.diff))],
-          [
-            'floor: the direct call with a signal and a timeout',
-            us(spread(httpFloor.a)),
-            us(spread(httpFloor.b)),
-            us(spread(httpFloor.diff)),
-          ],
-          ['trigger_evolution (WebSocket)', us(spread(ws.a)), us(spread(ws.b)), us(spread(ws.diff))],
-          [
-            'floor: the direct call with a timeout and a write callback',
-            us(spread(wsFloor.a)),
-            us(spread(wsFloor.b)),
-            us(spread(wsFloor.diff)),
-          ],
+          pairRow('send_llm_prompt (HTTP)', http),
+          pairRow('floor: the direct call with a signal and a timeout', httpFloor),
+          pairRow('trigger_evolution (WebSocket)', ws),
+          pairRow('floor: the direct call with a timeout and a write callback', wsFloor),
         ],
       ),
     );
     const versus = await versusBaseline(defaults);
     if (versus) {
       bridges.push(versus.current, versus.baseline);
-      const call = (on: Bridge, name: string, args: Record<string, unknown>) => async () => {
-        const result = await on.callTool(name, args);
-        if (!result.success) throw new Error(`${name} failed: ${result.error}`);
-      };
-      const evolveArgs = { seed_shader: 'void main(){}', generations: 1 };
       const cases = [
         ['send_llm_prompt (HTTP)', 'send_llm_prompt', prompt],
         ['trigger_evolution (WebSocket)', 'trigger_evolution', evolveArgs],
@@ -227,7 +217,7 @@ export async function runBridgeBench(): Promise<void> {
           pairs,
           warmup: 300,
         });
-        rows.push([label, us(spread(p.a)), us(spread(p.b)), us(spread(p.diff))]);
+        rows.push(pairRow(label, p));
       }
       console.log(
         formatTable(
