@@ -96,15 +96,15 @@ export function createAdaptiveThrottle(options: AdaptiveThrottleOptions = {}): A
   /** Sum of the probabilities seen by `admit()`, less one per rejection: always in [0, 1) after it. */
   let carry = random();
 
-  const probability = (sent: number, accepted: number) => Math.max(0, (sent - k * accepted) / (sent + 1));
+  /** The rejection probability with `sent` requests in the window as of `now`: 0 below the minimum. */
+  const rejection = (sent: number, now: number) =>
+    sent < minimumRequests ? 0 : Math.max(0, (sent - k * accepts.total(now)) / (sent + 1));
 
   return {
     admit() {
       // One clock read for the two counts: this runs before every attempt.
       const now = clock.now();
-      const sent = requests.total(now);
-      if (sent < minimumRequests) return true;
-      const p = probability(sent, accepts.total(now));
+      const p = rejection(requests.total(now), now);
       if (p === 0) return true;
       carry += p;
       if (carry < 1) return true;
@@ -121,11 +121,10 @@ export function createAdaptiveThrottle(options: AdaptiveThrottleOptions = {}): A
     snapshot() {
       const now = clock.now();
       const sent = requests.total(now);
-      const accepted = accepts.total(now);
-      const rejectProbability = sent < minimumRequests ? 0 : probability(sent, accepted);
+      const rejectProbability = rejection(sent, now);
       return {
         requests: sent,
-        accepts: accepted,
+        accepts: accepts.total(now),
         rejectProbability,
         throttling: rejectProbability > 0,
         totalRejected,
