@@ -30,7 +30,7 @@ import { traceToolCall } from '../src/telemetry/tracing.js';
 import { assertAvailable } from '../src/tools/availability.js';
 import { safeParse } from '../src/tools/parse.js';
 import { sendLlmPromptInput } from '../src/tools/send-llm-prompt.js';
-import { differences, interleaved, paired, spread, type TimedCase, us } from './interleave.js';
+import { differences, interleaved, paired, pairRow, spread, type TimedCase, us } from './interleave.js';
 import { formatTable } from './table.js';
 
 const quiet = { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} };
@@ -268,7 +268,7 @@ export async function runBridgeSplit(): Promise<void> {
   const coldRows: string[][] = [];
   for (const b of bridges) {
     const cold = await paired(() => direct(), b.llm, { pairs: 3_000, warmup: 300, between });
-    coldRows.push([b.label, us(spread(cold.a), 2), us(spread(cold.b), 2), us(spread(cold.diff), 2)]);
+    coldRows.push(pairRow(b.label, cold, 2));
   }
   if (sink < 0) throw new Error('unreachable');
   console.log(
@@ -398,7 +398,6 @@ export async function runBridgeSplit(): Promise<void> {
       }),
     ),
   );
-
   breaker.stop();
   rateBreaker.stop();
   await backend.stop();

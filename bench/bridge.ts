@@ -17,7 +17,7 @@ import { createNodeBridge } from '../src/bridge/node.js';
 import { systemClock } from '../src/clock.js';
 import { startLab } from '../src/lab/index.js';
 import { runBridgeSplit } from './bridge-split.js';
-import { type Paired, paired, spread, us } from './interleave.js';
+import { paired, pairRow } from './interleave.js';
 import { formatTable } from './table.js';
 
 const quiet = { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} };
@@ -36,14 +36,6 @@ function nsPer(ops: number, fn: () => unknown): number {
   for (let i = 0; i < ops; i++) fn();
   return Number(process.hrtime.bigint() - start) / ops;
 }
-
-/** A table row: the label, then median (p25–p75) of each side and of the differences. */
-const pairRow = (label: string, p: Paired): string[] => [
-  label,
-  us(spread(p.a)),
-  us(spread(p.b)),
-  us(spread(p.diff)),
-];
 
 /** A started bridge with every backend connected. */
 async function connectedBridge(

@@ -103,3 +103,11 @@ export async function paired(
   }
   return out;
 }
+
+/** A table row of a {@link Paired} run: the label, then median (p25–p75) of each side and of the differences. */
+export const pairRow = (label: string, p: Paired, digits = 1): string[] => [
+  label,
+  us(spread(p.a), digits),
+  us(spread(p.b), digits),
+  us(spread(p.diff), digits),
+];
