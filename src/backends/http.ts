@@ -12,9 +12,10 @@
  * - Every failed attempt is sent to the machine (CALL_FAILED); a success (CALL_SUCCEEDED) only when it
  *   can change what the machine shows (availability, failure count, a latency more than 2× off the one
  *   shown); the breaker entering OPEN sends BREAKER_OPENED. The machine's `probe` actor GETs
- *   `probePath` through the same breaker (no retry: the next probe is the retry). One owner per probe: periodic probes are `probe()`,
- *   called by the bridge's health check; the breaker entering HALF_OPEN asks for one probe, its trial
- *   call when there is no traffic, so health shows recovery by itself.
+ *   `probePath` through the same breaker (no retry: the next probe is the retry). One owner per
+ *   probe: periodic probes are `probe()`, called by the bridge's health check; the breaker entering
+ *   HALF_OPEN asks for one probe, its trial call when there is no traffic, so health shows recovery
+ *   by itself.
  * - Timeouts run on the injected clock (`clock.setTimeout` per attempt; see http-transport.ts), never
  *   on `AbortSignal.timeout`. The attempt itself is http-transport.ts.
  * - A call aborted by its caller is not a failure of the backend: the breaker counts it as cancelled
