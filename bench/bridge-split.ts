@@ -8,8 +8,9 @@
  * piece of the HTTP path timed in isolation (minus a bare `await`). Everything in interleaved rounds.
  * And `send_llm_prompt` again with the caches cold before each call (as between real round trips).
  * Alone: `npx tsx --expose-gc bench/bridge-split.ts`. `BASELINE=<checkout of an earlier commit>`
- * (with its own `npm ci`) adds that version's bridge to both head-to-heads, in the same interleaved
- * rounds (before/after in one run); `BASELINE_LABEL` names it.
+ * (its own `npm ci`, or a `node_modules` link to this clone's, as the README says) adds that
+ * version's bridge to both head-to-heads, in the same interleaved rounds (before/after in one run);
+ * `BASELINE_LABEL` names it.
  */
 import { pathToFileURL } from 'node:url';
 import { WebSocket } from 'ws';
